@@ -1,0 +1,1 @@
+"""Stage 3: retrieve, rerank, answer and cite over the stored corpus."""

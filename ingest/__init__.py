@@ -1,0 +1,1 @@
+"""Stage 1: files -> clean text -> structure -> passages and elements."""
