@@ -1,0 +1,253 @@
+"""Hybrid retrieval: a dense retriever (FAISS, cosine) and a lexical one (BM25 with
+language-aware analysis) fused by weighted reciprocal rank fusion.
+
+Language-aware fusion. BM25 only matches words of one language, so a question is
+analyzed once per corpus language:
+
+- in its own language, the lexical ranking counts with weight
+  ``retrieval.lexical_weight_same_language`` (1.0);
+- in each other corpus language, the question is first expanded with the terminology
+  resource (English/French/Spanish equivalents, :mod:`assistant.terminology`) plus its
+  language-neutral tokens (numbers, acronyms, proper names); that ranking counts with
+  ``retrieval.lexical_weight_cross_language`` (0.5), and not at all when the expansion
+  found no term (unexpanded cross-language BM25 is noise).
+
+The dense ranking counts with weight 1.0. Fusion: ``score(u) = Σ_r w_r / (rrf_k + rank_r(u))``
+(Cormack, Clarke & Büttcher, SIGIR 2009, with k = 60). Filters restrict both retrievers
+before ranking, never after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.models import Filters, Hit
+from assistant.terminology import Terminology, load_terminology
+from corpus.analysis import analyze
+from corpus.embeddings import Embedder, make_embedder
+from corpus.store import Store
+from gfmd.errors import QueryError
+from gfmd.settings import Settings, get_settings
+from ingest.language import detect_language
+from ingest.models import ELEMENT_KINDS
+
+MAX_QUERY_CHARS = 2000
+"""Longer inputs are not questions; they are refused rather than silently truncated."""
+
+
+@dataclass
+class Resources:
+    """The loaded collaborators of retrieval, shared by a process (one model load)."""
+
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    terminology: Terminology
+
+
+@lru_cache(maxsize=4)
+def _cached(settings: Settings) -> Resources:
+    embedder = make_embedder(settings.embedding)
+    store = Store.load(settings.index_dir, settings, embedding_model=embedder.name)
+    return Resources(settings, store, embedder, load_terminology(settings.terminology))
+
+
+def resources(settings: Settings | None = None, *, reload: bool = False) -> Resources:
+    """Load (once per settings) the store, the embedder and the terminology.
+
+    Args:
+        settings: defaults to :func:`gfmd.settings.get_settings`.
+        reload: drop the cached store (after an ingest) and load the live index again;
+            the embedder is kept.
+
+    Raises:
+        StoreError: no index, or one built with other settings.
+        ConfigError: the embedding model cannot be loaded.
+    """
+    settings = settings or get_settings()
+    res = _cached(settings)
+    if reload or (
+        (settings.index_dir / "CURRENT").exists()
+        and _live_name(settings.index_dir) != res.store.live_dir.name
+    ):
+        store = Store.load(settings.index_dir, settings, embedding_model=res.embedder.name)
+        res.store = store
+    return res
+
+
+def _live_name(index_dir: Path) -> str:
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def validate(query: str, filters: Filters, store: Store) -> str:
+    """Check a query and its filters.
+
+    Returns:
+        The query, stripped.
+
+    Raises:
+        QueryError: empty or over-long query, unknown document id, unknown element kind,
+            inverted year range.
+    """
+    q = (query or "").strip()
+    if not q:
+        raise QueryError("empty query: type a question or some keywords")
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
+    if filters.doc_ids:
+        unknown = sorted(set(filters.doc_ids) - store.doc_ids())
+        if unknown:
+            known = ", ".join(sorted(store.doc_ids()))
+            raise QueryError(f"unknown document {', '.join(unknown)} (known: {known})")
+    bad_kinds = sorted(set(filters.kinds) - set(ELEMENT_KINDS))
+    if bad_kinds:
+        raise QueryError(
+            f"unknown element kind {', '.join(bad_kinds)} (known: {', '.join(ELEMENT_KINDS)})"
+        )
+    if (
+        filters.year_min is not None
+        and filters.year_max is not None
+        and filters.year_min > filters.year_max
+    ):
+        raise QueryError(f"year range {filters.year_min}-{filters.year_max} is empty")
+    return q
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[tuple[float, Sequence[int]]], k: int = 60
+) -> dict[int, float]:
+    """Weighted reciprocal rank fusion.
+
+    Args:
+        rankings: (weight, ids best-first) per retriever.
+        k: the RRF constant (60 in Cormack et al. 2009).
+
+    Returns:
+        Fused score per id: ``Σ weight / (k + rank)``, rank 1-based.
+    """
+    fused: dict[int, float] = {}
+    for weight, ids in rankings:
+        if weight <= 0:
+            continue
+        for rank, uid in enumerate(ids, start=1):
+            fused[uid] = fused.get(uid, 0.0) + weight / (k + rank)
+    return fused
+
+
+def lexical_rankings(
+    query: str, query_language: str | None, res: Resources, rows: np.ndarray | None
+) -> list[tuple[float, list[int]]]:
+    """One weighted BM25 ranking per corpus language (see the module docstring)."""
+    r = res.settings.retrieval
+    out: list[tuple[float, list[int]]] = []
+    for lang in res.store.languages():
+        if query_language is None or lang == query_language:
+            text, weight = query, r.lexical_weight_same_language
+        else:
+            expansion = res.terminology.expand(query, query_language, lang)
+            if not expansion:
+                continue
+            text, weight = expansion, r.lexical_weight_cross_language
+        hits = res.store.lexical_search(analyze(text, lang), lang, r.candidates, rows)
+        out.append((weight, [row for row, _ in hits]))
+    return out
+
+
+def search(
+    query: str,
+    *,
+    k: int | None = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
+    res: Resources | None = None,
+    unit_types: Sequence[str] = (),
+) -> list[Hit]:
+    """Hybrid search over passages and elements.
+
+    Args:
+        query: the question or keywords, any of the corpus languages.
+        k: hits wanted (default ``retrieval.top_k``).
+        filters: documents, year range, languages, element kinds, meeting.
+        settings: defaults to :func:`gfmd.settings.get_settings`.
+        res: loaded resources (default: :func:`resources` for ``settings``).
+        unit_types: restrict to ``("passage",)`` or ``("element",)``; empty = both.
+
+    Returns:
+        Up to k hits, best first, ranks 1..n. A unit contained in a better-ranked hit of
+        the same document (an element inside a passage already listed, or the reverse)
+        is left out.
+
+    Raises:
+        QueryError: malformed query or unknown filter values.
+        StoreError: no index / index built with other settings.
+    """
+    res = res or resources(settings)
+    filters = filters or Filters()
+    q = validate(query, filters, res.store)
+    k = k or res.settings.retrieval.top_k
+    r = res.settings.retrieval
+    rows = res.store.allowed_rows(
+        doc_ids=filters.doc_ids,
+        year_min=filters.year_min,
+        year_max=filters.year_max,
+        languages=filters.languages,
+        kinds=filters.kinds,
+        meeting=filters.meeting,
+        unit_types=unit_types,
+    )
+    qvec = res.embedder.embed([q], query=True)[0]
+    dense = res.store.dense_search(qvec, r.candidates, rows)
+    q_lang = detect_language(q)
+    rankings = [(1.0, [row for row, _ in dense])]
+    rankings += lexical_rankings(q, q_lang, res, rows)
+    fused = reciprocal_rank_fusion(rankings, r.rrf_k)
+    dense_scores = dict(dense)
+    hits: list[Hit] = []
+    for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+        passage, element = res.store.unit(row)
+        if _redundant(passage, element, hits):
+            continue
+        dense_score = dense_scores.get(row)
+        if dense_score is None:
+            dense_score = float(res.store._index.reconstruct(row) @ qvec)
+        info = _doc_info(res.store, passage.doc_id)
+        hits.append(Hit(len(hits) + 1, passage, info[0], info[1], score, dense_score, element))
+        if len(hits) >= k:
+            break
+    return hits
+
+
+def _doc_info(store: Store, doc_id: str) -> tuple[str, int | None]:
+    cache = store.__dict__.setdefault("_doc_info_cache", {})
+    if not cache:
+        for d in store.documents():
+            cache[d.meta.doc_id] = (d.meta.title, d.meta.year)
+    return cache[doc_id]
+
+
+def _span(passage, element) -> tuple[int, int]:
+    return (element.start, element.end) if element else (passage.start, passage.end)
+
+
+def _redundant(passage, element, hits: Sequence[Hit]) -> bool:
+    s, e = _span(passage, element)
+    for h in hits:
+        if h.passage.doc_id != passage.doc_id:
+            continue
+        hs, he = _span(h.passage, h.element)
+        if (hs <= s and e <= he) or (s <= hs and he <= e):
+            return True
+    return False
+
+
+def with_query_language(hits: Sequence[Hit]) -> list[Hit]:
+    """Renumber hits 1..n (after a caller reorders or filters them)."""
+    return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
