@@ -156,3 +156,21 @@ class Answer:
             "unsupported": list(self.unsupported),
             "closest": [h.to_json() for h in self.closest],
         }
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of :func:`assistant.answer.ask_stream`, in this order:
+
+    - ``kind="sources"``: ``hits`` are the retrieved units the answer may cite (once);
+    - ``kind="token"``: ``token`` is the next piece of answer text (zero or more);
+    - ``kind="answer"``: ``answer`` is the final, verified :class:`Answer` (once, last).
+
+    The final answer is authoritative: a UI replaces the streamed text with
+    ``answer.text`` (verification may drop markers the tokens contained).
+    """
+
+    kind: Literal["sources", "token", "answer"]
+    hits: tuple[Hit, ...] = ()
+    token: str = ""
+    answer: Answer | None = None

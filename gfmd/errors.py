@@ -36,3 +36,22 @@ class QueryError(GfmdError):
 
 class ConfigError(GfmdError):
     """A setting names something that cannot be used (unknown backend, missing model)."""
+
+
+class LLMError(GfmdError):
+    """The chat model could not produce an answer: the server is unreachable, timed out,
+    or returned an error.
+
+    Attributes:
+        backend: the chat-model backend (``openai``, ``ollama``, ``llamacpp``, or the
+            wrapped model's type name).
+        reason: what went wrong, in a few words.
+        unreachable: True when no connection could be made or it timed out (as opposed
+            to the server answering with an error).
+    """
+
+    def __init__(self, backend: str, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(f"{backend}: {reason}")
+        self.backend = backend
+        self.reason = reason
+        self.unreachable = unreachable

@@ -1,0 +1,336 @@
+"""Answering: the extractive answerer (default; no language model) and the entry points
+:func:`ask` / :func:`ask_stream` that also route to the generative answerer when a chat
+model is configured.
+
+The extractive answer quotes, verbatim, the best sentence of each of the top supporting
+units, each with a numbered citation. Every quote is checked to be a substring of the
+stored text it cites (:func:`verify_citation`); a citation that fails is never shown.
+
+When nothing supports an answer the status is ``not_found``, with no citations and the
+nearest hits offered as ``closest`` material. "Supports" means (both):
+
+- grounding in the question's anchors: every year (19xx/20xx) the question names occurs in
+  the cited unit's document; a question about a year no report mentions is not answered
+  from reports about other years;
+- semantic closeness: the unit's cosine similarity to the question is at least
+  ``answer.min_dense_score`` (see that setting for the scale).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
+from assistant.retrieve import Resources, resources, search, validate
+from corpus.analysis import analyze, fold
+from gfmd.settings import Settings
+from ingest.language import detect_language
+
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[«\"“A-ZÀ-Ý0-9(])")
+
+LANGUAGE_NAMES = {
+    "en": {"en": "English", "fr": "French", "es": "Spanish"},
+    "fr": {"en": "anglais", "fr": "français", "es": "espagnol"},
+    "es": {"en": "inglés", "fr": "francés", "es": "español"},
+}
+_SOURCES_IN = {
+    "en": "The sources are in {langs}; quotes are verbatim.",
+    "fr": "Les sources sont en {langs} ; les citations sont textuelles.",
+    "es": "Las fuentes están en {langs}; las citas son textuales.",
+}
+_NOT_FOUND = {
+    "en": "The reports in the corpus do not answer this question.",
+    "fr": "Les rapports du corpus ne répondent pas à cette question.",
+    "es": "Los informes del corpus no responden a esta pregunta.",
+}
+
+
+def verify_citation(quote: str, hit: Hit) -> bool:
+    """True when ``quote`` is a non-empty verbatim substring of the hit's stored text."""
+    return bool(quote.strip()) and quote in hit.text
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences (verbatim substrings, whitespace-trimmed)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p]
+
+
+def supports(question: str, hit: Hit, res: Resources) -> bool:
+    """Whether a hit supports an answer to the question (see the module docstring)."""
+    if hit.dense_score < res.settings.answer.min_dense_score:
+        return False
+    years = set(_YEAR.findall(question))
+    if years:
+        doc_text = _doc_text(res, hit.passage.doc_id)
+        if not all(y in doc_text for y in years):
+            return False
+    return True
+
+
+def _doc_text(res: Resources, doc_id: str) -> str:
+    cache = res.store.__dict__.setdefault("_doc_text_cache", {})
+    if doc_id not in cache:
+        cache[doc_id] = res.store.document(doc_id).text
+    return cache[doc_id]
+
+
+def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> str:
+    """The sentence of the hit's text closest to the question: cosine of e5 embeddings,
+    plus 0.02 per shared analyzed term (lexical tie-breaker). Element hits are quoted whole."""
+    if hit.element is not None:
+        return hit.element.text
+    cands = [s for s in sentences(hit.text) if len(s) >= 25] or [hit.text.strip()]
+    lang = hit.passage.language
+    q_terms = set(analyze(question, lang))
+    vecs = res.embedder.embed(cands)
+    scores = vecs @ qvec + 0.02 * np.array([len(q_terms & set(analyze(s, lang))) for s in cands])
+    return cands[int(np.argmax(scores))]
+
+
+def _lang_note(question_language: str | None, hits: Sequence[Hit]) -> str | None:
+    src = sorted({h.passage.language for h in hits if h.passage.language})
+    if not question_language or not src or src == [question_language]:
+        return None
+    names = LANGUAGE_NAMES.get(question_language, LANGUAGE_NAMES["en"])
+    template = _SOURCES_IN.get(question_language, _SOURCES_IN["en"])
+    return template.format(langs=", ".join(names.get(s, s) for s in src))
+
+
+def _not_found(
+    question: str, q_lang: str | None, closest: Sequence[Hit], why: str | None = None
+) -> Answer:
+    text = _NOT_FOUND.get(q_lang or "en", _NOT_FOUND["en"])
+    return Answer(question, "not_found", "", (), tuple(closest), "extractive", q_lang, why or text)
+
+
+def extractive_answer(
+    question: str, hits: Sequence[Hit], res: Resources, *, question_language: str | None = None
+) -> Answer:
+    """Quote the best sentence of each supporting hit, with numbered citations.
+
+    Args:
+        question: as asked.
+        hits: retrieved units, best first.
+        res: loaded resources.
+        question_language: detected language of the question (for notices).
+
+    Returns:
+        ``answered`` with up to ``answer.max_citations`` citations, or ``not_found``
+        with the hits as closest material.
+    """
+    supporting = [h for h in hits if supports(question, h, res)]
+    if not supporting:
+        return _not_found(question, question_language, hits[:3])
+    supporting = supporting[: res.settings.answer.max_citations]
+    qvec = res.embedder.embed([question], query=True)[0]
+    citations: list[Citation] = []
+    lines = []
+    for hit in supporting:
+        quote = best_quote(question, qvec, hit, res)
+        if not verify_citation(quote, hit):
+            continue
+        marker = len(citations) + 1
+        citations.append(Citation(marker, hit, quote))
+        prefix = _element_prefix(hit)
+        lines.append(f"{prefix}« {quote} » [{marker}]")
+    if not citations:
+        return _not_found(question, question_language, hits[:3])
+    return Answer(
+        question,
+        "answered",
+        "\n".join(lines),
+        tuple(citations),
+        (),
+        "extractive",
+        question_language,
+        _lang_note(question_language, [c.hit for c in citations]),
+    )
+
+
+def _element_prefix(hit: Hit) -> str:
+    el = hit.element
+    if el is None:
+        return ""
+    kind = el.kind.replace("_", " ")
+    where = f", {el.meeting}" if el.meeting else ""
+    return f"[{kind}{where}] "
+
+
+def element_list_answer(
+    question: str, res: Resources, q_lang: str | None, filters: Filters
+) -> Answer | None:
+    """Answer a request for the key messages / guiding questions / recommendations of a
+    named meeting with the complete ordered list, one citation per item.
+
+    Returns:
+        The answer, or None when the question is not such a request or names no meeting
+        the store knows (the caller then searches normally).
+    """
+    from assistant.elements_answer import detect_element_request, select_meeting_elements
+
+    request = detect_element_request(question)
+    if request is None or request.kind is None or not request.meeting_terms:
+        return None
+    elements = res.store.elements(kind=request.kind)
+    if filters.doc_ids:
+        elements = [e for e in elements if e.doc_id in filters.doc_ids]
+    groups = select_meeting_elements(request, elements)
+    if not groups:
+        return None
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for group in groups:
+        first = group[0]
+        lines.append(
+            f"{first.heading} — {first.meeting or first.title} ({first.title}, {first.year}):"
+        )
+        for el in group:
+            passage = res.store.element_passage(el.element_id)
+            hit = Hit(len(citations) + 1, passage, first.title, first.year, 1.0, 1.0, el)
+            marker = len(citations) + 1
+            citations.append(Citation(marker, hit, el.text))
+            label = f"{el.label}) " if el.label and el.label != "•" else f"{el.ordinal}. "
+            lines.append(f"{label}{el.text} [{marker}]")
+    return Answer(
+        question,
+        "answered",
+        "\n".join(lines),
+        tuple(citations),
+        (),
+        "extractive",
+        q_lang,
+        _lang_note(q_lang, [c.hit for c in citations]),
+    )
+
+
+def retrieve_for_answer(
+    question: str, res: Resources, filters: Filters, k: int | None = None
+) -> list[Hit]:
+    """Hits for answering: for a question about a kind of element ("what has been
+    recommended about diaspora associations?"), matching elements of that kind rank
+    above plain passages; otherwise plain hybrid search."""
+    from assistant.elements_answer import detect_element_request
+
+    k = k or res.settings.retrieval.top_k
+    request = detect_element_request(question)
+    if request is None or request.kind is None or filters.kinds:
+        return search(question, k=k, filters=filters, res=res)
+    kind_filters = replace(filters, kinds=(request.kind,))
+    elements = search(question, k=k, filters=kind_filters, res=res, unit_types=("element",))
+    passages = search(question, k=k, filters=filters, res=res, unit_types=("passage",))
+    merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
+    return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
+
+
+def _overlaps(a: Hit, b: Hit) -> bool:
+    if a.passage.doc_id != b.passage.doc_id:
+        return False
+    sa = (a.element.start, a.element.end) if a.element else (a.passage.start, a.passage.end)
+    sb = (b.element.start, b.element.end) if b.element else (b.passage.start, b.passage.end)
+    return sa[0] < sb[1] and sb[0] < sa[1]
+
+
+def ask(
+    question: str,
+    *,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
+    res: Resources | None = None,
+    llm: object | None = None,
+    history: Sequence[tuple[str, str]] = (),
+) -> Answer:
+    """Answer a question from the corpus with verified citations.
+
+    Args:
+        question: in English, French or Spanish.
+        filters: restrict retrieval (documents, years, languages, element kinds).
+        settings: defaults to :func:`gfmd.settings.get_settings`.
+        res: loaded resources (store, embedder, terminology).
+        llm: a chat model (:class:`assistant.llm.ChatModel`); None = extractive answer.
+        history: previous (question, answer) turns; with a chat model, a follow-up is
+            rewritten into a standalone question before retrieval.
+
+    Returns:
+        The answer (``status`` answered/not_found).
+
+    Raises:
+        QueryError: empty question or unknown filter values.
+        StoreError: no index / index built with other settings.
+    """
+    answer: Answer | None = None
+    for event in ask_stream(
+        question, filters=filters, settings=settings, res=res, llm=llm, history=history
+    ):
+        if event.kind == "answer":
+            answer = event.answer
+    assert answer is not None
+    return answer
+
+
+def ask_stream(
+    question: str,
+    *,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
+    res: Resources | None = None,
+    llm: object | None = None,
+    history: Sequence[tuple[str, str]] = (),
+) -> Iterator[StreamEvent]:
+    """Like :func:`ask`, as events: ``sources`` (the hits), ``token`` pieces of the
+    answer text, then the final ``answer``. See :class:`assistant.models.StreamEvent`."""
+    res = res or resources(settings)
+    filters = filters or Filters()
+    question = validate(question, filters, res.store)
+    standalone = question
+    if llm is not None and history:
+        from assistant.conversation import condense_question
+
+        standalone = condense_question(question, history, llm=llm)
+    q_lang = detect_language(standalone)
+    listed = element_list_answer(standalone, res, q_lang, filters)
+    if listed is not None:
+        hits = tuple(c.hit for c in listed.citations)
+        yield StreamEvent("sources", hits=hits)
+        yield from _tokens(listed.text)
+        yield StreamEvent("answer", answer=replace(listed, question=question))
+        return
+    hits = retrieve_for_answer(standalone, res, filters)
+
+    def fallback() -> Answer:
+        return replace(
+            extractive_answer(standalone, hits, res, question_language=q_lang), question=question
+        )
+
+    if llm is None:
+        answer = fallback()
+        yield StreamEvent("sources", hits=tuple(c.hit for c in answer.citations) or tuple(hits))
+        yield from _tokens(answer.text)
+        yield StreamEvent("answer", answer=answer)
+        return
+    from assistant.generate import generate_answer_stream
+
+    for event in generate_answer_stream(
+        standalone,
+        hits,
+        llm=llm,
+        settings=res.settings,
+        fallback=fallback,
+        question_language=q_lang,
+    ):
+        if event.kind == "answer" and event.answer is not None:
+            event = replace(event, answer=replace(event.answer, question=question))
+        yield event
+
+
+def _tokens(text: str) -> Iterator[StreamEvent]:
+    for piece in re.findall(r"\S+\s*|\s+", text):
+        yield StreamEvent("token", token=piece)
+
+
+__all__ = ["ask", "ask_stream", "extractive_answer", "fold", "verify_citation"]

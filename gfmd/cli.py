@@ -1,0 +1,424 @@
+"""The ``gfmd`` command line: a thin edge over the library API.
+
+Every command prints a human-readable result, or JSON with ``--json``. Errors of this
+project (:class:`gfmd.errors.GfmdError`) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from gfmd.errors import GfmdError, QueryError
+from gfmd.settings import Settings, get_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    updates: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        updates["index_dir"] = Path(args.index)
+    llm = getattr(args, "llm", None)
+    if llm:
+        llm_updates = {"backend": llm}
+        if getattr(args, "base_url", None):
+            llm_updates["base_url"] = args.base_url
+        if getattr(args, "model", None):
+            llm_updates["model"] = args.model
+        updates["llm"] = settings.llm.model_copy(update=llm_updates)
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _emit(obj: dict, as_json: bool, human: str) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False))
+    else:
+        print(human)
+
+
+def _filters(args: argparse.Namespace):
+    from assistant.models import Filters
+
+    return Filters(
+        doc_ids=tuple(args.doc or ()),
+        year_min=args.year if args.year is not None else getattr(args, "year_min", None),
+        year_max=args.year if args.year is not None else getattr(args, "year_max", None),
+        languages=tuple(args.lang or ()),
+        kinds=tuple(getattr(args, "kind", None) or ()),
+    )
+
+
+def _batch(path: str) -> Iterator[str]:
+    """Questions of a JSONL batch file (one object per line with a ``q`` field)."""
+    try:
+        fh = open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise QueryError(f"{path}: cannot read batch file ({exc.strerror})") from None
+    with fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                q = json.loads(line)["q"]
+            except (ValueError, KeyError, TypeError):
+                raise QueryError(f"{path}:{n}: not a JSON object with a 'q' field") from None
+            yield q
+
+
+# ----------------------------------------------------------------------- commands
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from corpus.indexer import ingest_paths
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    bar: dict[str, Any] = {}
+
+    def on_file(i: int, n: int, path: Path) -> None:
+        if "files" not in bar:
+            bar["files"] = tqdm(
+                total=n, desc="parse", unit="file", file=sys.stderr, disable=args.quiet
+            )
+        bar["files"].set_postfix_str(path.name[:40])
+        bar["files"].update(1)
+
+    def on_embed(done: int, total: int) -> None:
+        if "embed" not in bar:
+            bar["embed"] = tqdm(
+                total=total, desc="embed", unit="unit", file=sys.stderr, disable=args.quiet
+            )
+        bar["embed"].update(done - bar["embed"].n)
+
+    try:
+        report = ingest_paths(
+            paths, settings=settings, rebuild=args.rebuild, on_file=on_file, on_embed=on_embed
+        )
+    finally:
+        for b in bar.values():
+            b.close()
+    lines = [
+        f"{f.status:9} {f.path}" + (f" ({f.reason})" if f.reason else "") for f in report.files
+    ]
+    lines.append(
+        f"index {report.index_dir}: {report.documents} documents, {report.pages} pages, "
+        f"{report.passages} passages, {report.elements} elements; {report.seconds:.1f} s"
+    )
+    _emit(report.to_json(), args.json, "\n".join(lines))
+    rejected = [f for f in report.files if f.status == "rejected"]
+    return 1 if rejected and len(rejected) == len(report.files) else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from corpus.indexer import remove_documents
+
+    report = remove_documents(args.doc_ids, settings=_settings(args))
+    _emit(
+        report.to_json(),
+        args.json,
+        f"removed {', '.join(args.doc_ids)}; {report.documents} documents left",
+    )
+    return 0
+
+
+def _format_hits(query: str, hits: Sequence) -> str:
+    lines = [f"Search: {query}"]
+    for h in hits:
+        j = h.to_json()
+        pages = _pages(j)
+        kind = f" [{j['element_kind']}]" if j["element_kind"] else ""
+        lines.append(f"{h.rank}. {j['title']} ({j['year']}){pages}{kind} — {j['section']}")
+        lines.append(
+            "   " + j["text"][:300].replace("\n", " ") + ("…" if len(j["text"]) > 300 else "")
+        )
+    return "\n".join(lines)
+
+
+def _pages(j: dict) -> str:
+    if j.get("page_start") is None:
+        return ""
+    if j["page_end"] and j["page_end"] != j["page_start"]:
+        return f", pp. {j['page_start']}-{j['page_end']}"
+    return f", p. {j['page_start']}"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.retrieve import resources, search
+
+    settings = _settings(args)
+    res = resources(settings)
+    filters = _filters(args)
+    queries = _batch(args.batch) if args.batch else [args.query]
+    if not args.batch and args.query is None:
+        raise QueryError("give a QUERY or --batch FILE")
+    for q in queries:
+        hits = search(q, k=args.k, filters=filters, res=res)
+        obj = {"query": q, "hits": [h.to_json() for h in hits]}
+        _emit(obj, args.json or bool(args.batch), _format_hits(q, hits))
+    return 0
+
+
+def format_answer(answer) -> str:
+    """Human-readable answer with its numbered sources."""
+    j = answer.to_json()
+    lines = [f"Q: {answer.question}"]
+    if answer.status == "not_found":
+        lines.append(f"Not found. {answer.notice or ''}".strip())
+        if answer.closest:
+            lines.append("Closest material (not an answer):")
+            for h in answer.closest:
+                hj = h.to_json()
+                lines.append(f"  - {hj['title']} ({hj['year']}){_pages(hj)} — {hj['section']}")
+        return "\n".join(lines)
+    lines.append(answer.text)
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    lines.append("Sources:")
+    for c in j["citations"]:
+        kind = f" [{c['element_kind']}]" if c.get("element_kind") else ""
+        meeting = f" — {c['meeting']}" if c.get("meeting") else ""
+        lines.append(
+            f"[{c['marker']}] {c['title']} ({c['year']}){_pages(c)}{kind}{meeting} — {c['section']}"
+        )
+    return "\n".join(lines)
+
+
+def _chat_model(settings: Settings):
+    if settings.llm.backend == "none":
+        return None
+    from assistant.llm import make_chat_model
+
+    return make_chat_model(settings.llm)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import ask
+    from assistant.retrieve import resources
+
+    settings = _settings(args)
+    res = resources(settings)
+    llm = _chat_model(settings)
+    filters = _filters(args)
+    if not args.batch and args.question is None:
+        raise QueryError("give a QUESTION or --batch FILE")
+    questions = _batch(args.batch) if args.batch else [args.question]
+    for q in questions:
+        answer = ask(q, filters=filters, res=res, llm=llm)
+        _emit(answer.to_json(), args.json or bool(args.batch), format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.answer import ask
+    from assistant.retrieve import resources
+
+    settings = _settings(args)
+    res = resources(settings)
+    llm = _chat_model(settings)
+    history: list[tuple[str, str]] = []
+    print(
+        "GFMD assistant — ask in English, French or Spanish; empty line or Ctrl-D to quit.",
+        file=sys.stderr,
+    )
+    for line in sys.stdin:
+        q = line.strip()
+        if not q:
+            break
+        try:
+            answer = ask(q, res=res, llm=llm, history=history)
+        except QueryError as exc:
+            print(f"gfmd: {exc}", file=sys.stderr)
+            continue
+        _emit(answer.to_json(), args.json, format_answer(answer))
+        history.append((q, answer.text))
+    return 0
+
+
+def cmd_elements(args: argparse.Namespace) -> int:
+    from corpus.store import Store
+
+    settings = _settings(args)
+    store = Store.load(settings.index_dir, settings)
+    if args.doc and args.doc not in store.doc_ids():
+        raise QueryError(
+            f"unknown document {args.doc} (known: {', '.join(sorted(store.doc_ids()))})"
+        )
+    elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=args.meeting)
+    if args.meeting and not elements:
+        raise QueryError(
+            f"no elements for meeting {args.meeting!r}"
+            + (f" of kind {args.kind}" if args.kind else "")
+        )
+    rows = [
+        {
+            "element_id": e.element_id,
+            "kind": e.kind,
+            "label": e.label,
+            "ordinal": e.ordinal,
+            "heading": e.heading,
+            "meeting": e.meeting,
+            "doc_id": e.doc_id,
+            "title": e.title,
+            "year": e.year,
+            "page_start": e.page_start,
+            "page_end": e.page_end,
+            "text": e.text,
+            "language": e.language,
+            "section": " > ".join(e.section),
+        }
+        for e in elements
+    ]
+    human, last = [], None
+    for e in elements:
+        group = (e.doc_id, e.meeting, e.heading)
+        if group != last:
+            human.append(
+                f"\n== {e.title} ({e.year}) — {e.meeting or '-'}\n   {e.heading} [{e.kind}]"
+            )
+            last = group
+        human.append(f"  {e.label or e.ordinal}) {e.text}")
+    _emit({"elements": rows}, args.json, "\n".join(human).strip() or "no elements")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.elements:
+        from corpus.store import Store
+        from evals.elements import format_table, score_elements
+
+        store = Store.load(settings.index_dir, settings)
+        with open(args.elements, encoding="utf-8") as fh:
+            gold = json.load(fh)
+        scores = score_elements(
+            store.elements(), gold, documents=[d.meta for d in store.documents()]
+        )
+        _emit(scores.to_json(), args.json, format_table(scores))
+        return 0
+    from evals.run import evaluate, format_report
+
+    report = evaluate(Path(args.questions), settings=settings, k_values=(1, 5, 10))
+    _emit(report, args.json, format_report(report))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    settings = _settings(args)
+    ui = settings.ui.model_copy(
+        update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    )
+    serve(settings.model_copy(update={"ui": ui}), share=args.share)
+    return 0
+
+
+# ------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gfmd", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--index", help="index directory (default: corpus/index)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    def filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--doc", action="append", help="restrict to a document id (repeatable)")
+        p.add_argument("--year", type=int, help="restrict to a year")
+        p.add_argument(
+            "--lang", action="append", help="restrict to passages in a language (repeatable)"
+        )
+
+    def llm(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--llm", choices=["none", "openai", "ollama", "llamacpp"], help="chat model backend"
+        )
+        p.add_argument("--base-url", help="server URL of the chat model")
+        p.add_argument("--model", help="chat model name (or GGUF path for llamacpp)")
+
+    p = common(sub.add_parser("ingest", help="ingest reports into the index (incremental)"))
+    p.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
+    p.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_ingest)
+
+    p = common(sub.add_parser("remove", help="remove documents from the index"))
+    p.add_argument("doc_ids", nargs="+")
+    p.set_defaults(func=cmd_remove)
+
+    p = common(sub.add_parser("search", help="hybrid search over passages and elements"))
+    p.add_argument("query", nargs="?")
+    p.add_argument("-k", type=int, default=None, help="number of hits")
+    p.add_argument("--batch", help="JSONL file, one {'q': ...} per line")
+    p.add_argument("--kind", action="append", help="only elements of this kind (repeatable)")
+    filters(p)
+    p.set_defaults(func=cmd_search)
+
+    p = common(sub.add_parser("ask", help="answer a question with citations"))
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", help="JSONL file, one {'q': ...} per line")
+    p.add_argument("--kind", action="append", help="only elements of this kind (repeatable)")
+    filters(p)
+    llm(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = common(sub.add_parser("chat", help="conversation on stdin (follow-up questions)"))
+    llm(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = common(
+        sub.add_parser("elements", help="list key messages, guiding questions, recommendations")
+    )
+    p.add_argument("--kind", choices=["key_message", "guiding_question", "recommendation"])
+    p.add_argument("--doc", help="document id")
+    p.add_argument("--year", type=int)
+    p.add_argument("--meeting", help="text of the meeting (e.g. Chisinau, 'Table ronde 2.2')")
+    p.set_defaults(func=cmd_elements)
+
+    p = common(sub.add_parser("eval", help="measure retrieval, citations and elements"))
+    p.add_argument(
+        "--questions",
+        default=str(Path(__file__).resolve().parent.parent / "evals" / "dev_questions.jsonl"),
+        help="JSONL question set (default: evals/dev_questions.jsonl)",
+    )
+    p.add_argument("--elements", help="gold elements JSON (evals/dev_elements.json shape)")
+    p.set_defaults(func=cmd_eval)
+
+    p = common(sub.add_parser("serve", help="start the chat app in the browser"))
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    p.add_argument(
+        "--share", action="store_true", help="create a public Gradio link (off by default)"
+    )
+    llm(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gfmd`` command. Returns the exit status."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        return int(args.func(args) or 0)
+    except GfmdError as exc:
+        print(f"gfmd: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if os.environ.get("GFMD_TIMING"):
+            print(f"[{time.perf_counter() - started:.2f} s]", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
