@@ -1,0 +1,139 @@
+"""Element requests in questions and selection of a meeting's lists (assistant/elements_answer.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.elements_answer import (
+    ElementRequest,
+    detect_element_request,
+    select_meeting_elements,
+)
+from ingest.elements import extract_elements
+from tests.test_elements_support import make_doc
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "terms"),
+    [
+        (
+            "Quels sont les messages essentiels de l'atelier de Chisinau ?",
+            "key_message",
+            ("chisinau",),
+        ),
+        ("What guiding questions were put to roundtable 2.2?", "guiding_question", ("2.2",)),
+        (
+            "¿Cuáles son las preguntas orientadoras de la mesa redonda 1.2?",
+            "guiding_question",
+            ("1.2",),
+        ),
+        ("recommendations of session 3.3", "recommendation", ("3.3",)),
+        (
+            "Quelles sont les marches à suivre possibles de la table ronde 3.3 ?",
+            "recommendation",
+            ("3.3",),
+        ),
+        ("Key messages from the New York meeting?", "key_message", ("new york",)),
+        ("Chisinau workshop key messages", "key_message", ("chisinau",)),
+        ("Messages clés de la réunion thématique de Marseille", "key_message", ("marseille",)),
+        ("¿Qué recomendaciones hizo el taller de Taroudant?", "recommendation", ("taroudant",)),
+        (
+            "Key messages and recommendations of roundtables 1.1 and 1.2",
+            None,
+            ("1.1", "1.2"),
+        ),
+        # topic questions: a kind, no meeting
+        ("What has been recommended about diaspora associations?", "recommendation", ()),
+        ("Quelles recommandations sur l'Afrique ?", "recommendation", ()),
+        ("¿Qué se ha recomendado sobre las remesas?", "recommendation", ()),
+        ("What are the key messages on migration profiles?", "key_message", ()),
+    ],
+)
+def test_detect_element_request(question, kind, terms):
+    assert detect_element_request(question) == ElementRequest(kind=kind, meeting_terms=terms)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qui a co-présidé la réunion de New York ?",
+        "Quelles questions ont été évoquées à l'atelier de Chisinau ?",
+        "What do impact evaluations examine?",
+        "¿Qué es un perfil migratorio?",
+    ],
+)
+def test_questions_not_asking_for_elements(question):
+    assert detect_element_request(question) is None
+
+
+def _elements():
+    d2011 = make_doc(
+        [
+            ("h", 1, "Réunion thématique : Intégrer\nChisinau, Moldavie, 12-13 octobre 2011"),
+            ("h", 2, "Messages essentiels de l’atelier de Chisinau au Débat final"),
+            ("li", "i", "i) Premier message de Chisinau."),
+            ("li", "ii", "ii) Deuxième message de Chisinau."),
+            ("h", 2, "Questions pour orienter la discussion du Débat final"),
+            ("li", "1", "1. Première question de Chisinau ?"),
+            ("h", 1, "Réunion thématique : Évaluer\nMarseille, France, 14-15 juin 2011"),
+            ("h", 2, "Messages essentiels de l’atelier de Marseille au Débat final"),
+            ("li", "i", "i) Message de Marseille."),
+        ],
+        doc_id="d2011",
+    )
+    d2017 = make_doc(
+        [
+            ("h", 2, "Table ronde 2.2 : Favoriser l’impact des migrants de retour"),
+            ("h", 3, "Questions directrices"),
+            ("p", "Quels sont les défis des migrants de retour ?"),
+            ("p", "Dans quelle mesure les programmes de retour ont-ils un impact ?"),
+            ("h", 2, "Table ronde 3.1 : Accroître le vivier de talents"),
+            ("h", 3, "Questions directrices"),
+            ("p", "Comment satisfaire les besoins des employeurs ?"),
+        ],
+        doc_id="d2017",
+        year=2017,
+    )
+    els = [*extract_elements(d2017), *extract_elements(d2011)]
+    return list(reversed(els))  # any order in, document order out
+
+
+def test_select_meeting_elements_by_place():
+    req = detect_element_request("Quels sont les messages essentiels de l'atelier de Chisinau ?")
+    assert req is not None
+    (lst,) = select_meeting_elements(req, _elements())
+    assert [e.text for e in lst] == [
+        "Premier message de Chisinau.",
+        "Deuxième message de Chisinau.",
+    ]
+    assert [e.ordinal for e in lst] == [1, 2]
+
+
+def test_select_meeting_elements_by_roundtable_number():
+    req = detect_element_request("What guiding questions were put to roundtable 2.2?")
+    assert req is not None
+    (lst,) = select_meeting_elements(req, _elements())
+    assert [e.doc_id for e in lst] == ["d2017", "d2017"]
+    assert lst[0].text.startswith("Quels sont les défis")
+    assert lst[1].ordinal == 2
+
+
+def test_select_all_kinds_of_a_meeting():
+    lists = select_meeting_elements(ElementRequest(None, ("chisinau",)), _elements())
+    assert [(lst[0].kind, len(lst)) for lst in lists] == [
+        ("key_message", 2),
+        ("guiding_question", 1),
+    ]
+
+
+def test_select_nothing_for_topic_or_unknown_meeting():
+    els = _elements()
+    assert select_meeting_elements(ElementRequest("recommendation", ()), els) == []
+    assert select_meeting_elements(ElementRequest("key_message", ("2.2",)), els) == []
+    assert select_meeting_elements(ElementRequest("key_message", ("geneve",)), els) == []
+
+
+def test_select_prefers_lists_matching_more_terms():
+    req = ElementRequest("key_message", ("marseille", "juin"))
+    (lst,) = select_meeting_elements(req, _elements())
+    assert lst[0].text == "Message de Marseille."
