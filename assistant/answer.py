@@ -13,7 +13,8 @@ nearest hits offered as ``closest`` material. "Supports" means (both):
   the cited unit's document; a question about a year no report mentions is not answered
   from reports about other years;
 - semantic closeness: the unit's cosine similarity to the question is at least
-  ``answer.min_dense_score`` (see that setting for the scale).
+  ``answer.min_dense_score``, by default the embedder's calibrated
+  ``min_support_score`` (cosine scales differ per model).
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def sentences(text: str) -> list[str]:
 
 def supports(question: str, hit: Hit, res: Resources) -> bool:
     """Whether a hit supports an answer to the question (see the module docstring)."""
-    if hit.dense_score < res.settings.answer.min_dense_score:
+    threshold = res.settings.answer.min_dense_score
+    if threshold is None:
+        threshold = res.embedder.min_support_score
+    if hit.dense_score < threshold:
         return False
     years = set(_YEAR.findall(question))
     if years:

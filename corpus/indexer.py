@@ -9,6 +9,7 @@ atomically (see :mod:`corpus.store`), so a failed run leaves the previous index 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -140,12 +141,11 @@ def ingest_paths(
             continue
         doc_id = ingested.document.doc_id
         if any(d.document.doc_id == doc_id for d in new_docs):
-            report.files.append(
-                FileResult(
-                    str(path), "rejected", doc_id, f"document id {doc_id} given twice in this run"
-                )
-            )
-            continue
+            # Two different files map to one id (report.txt and report.pdf): the second
+            # gets the id made unique with its content hash.
+            doc_id = f"{doc_id}-{digest[:6]}"
+            meta = dataclasses.replace(ingested.document.meta, doc_id=doc_id)
+            ingested = ingest_file(path, meta=meta, settings=settings)
         known[digest] = doc_id
         new_docs.append(ingested)
         status: FileStatus = "replaced" if doc_id in known_ids else "added"

@@ -297,7 +297,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         with open(args.elements, encoding="utf-8") as fh:
             gold = json.load(fh)
         scores = score_elements(
-            store.elements(), gold, documents=[d.meta for d in store.documents()]
+            store.elements(),
+            gold,
+            original_files={
+                d.meta.doc_id: d.meta.original_file or Path(d.source_path).name
+                for d in store.documents()
+            },
         )
         _emit(scores.to_json(), args.json, format_table(scores))
         return 0

@@ -69,10 +69,11 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    min_dense_score: float = Field(
-        0.80,
-        description="Cosine similarity (e5 scale) below which the best hit does not support an "
-        "answer; the extractive answerer then returns not_found.",
+    min_dense_score: float | None = Field(
+        None,
+        description="Cosine similarity below which a hit does not support an answer (the "
+        "extractive answerer then returns not_found). None: the embedder's calibrated value "
+        "(corpus.embeddings, attribute min_support_score); cosine scales differ per model.",
     )
     max_citations: int = Field(
         3, ge=1, description="Passages quoted in an extractive answer (count)."
