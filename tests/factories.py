@@ -34,16 +34,43 @@ def make_doc(
         text += "\n\n"
     meta = DocumentMeta(doc_id, title or f"Report {doc_id}", year, None, "report", language, None)
     blocks = tuple(Block("paragraph", s, e, (heading,)) for s, e in spans)
-    doc = Document(meta, f"/tmp/{doc_id}.txt", content_hash or content_id(doc_id, text), text, (), blocks)
+    doc = Document(
+        meta, f"/tmp/{doc_id}.txt", content_hash or content_id(doc_id, text), text, (), blocks
+    )
     passages = tuple(
-        Passage(content_id(doc_id, s, e), doc_id, text[s:e], s, e, None, None, (heading,), language, "body",
-                f"{meta.title}, {heading}")
+        Passage(
+            content_id(doc_id, s, e),
+            doc_id,
+            text[s:e],
+            s,
+            e,
+            None,
+            None,
+            (heading,),
+            language,
+            "body",
+            f"{meta.title}, {heading}",
+        )
         for s, e in spans
     )
     els = tuple(
-        Element(content_id(doc_id, kind, *spans[i]), kind, text[slice(*spans[i])], str(n), n,
-                f"Heading of {kind}", meeting, doc_id, meta.title, year, None, None, *spans[i], language,
-                (heading,))
+        Element(
+            content_id(doc_id, kind, *spans[i]),
+            kind,
+            text[slice(*spans[i])],
+            str(n),
+            n,
+            f"Heading of {kind}",
+            meeting,
+            doc_id,
+            meta.title,
+            year,
+            None,
+            None,
+            *spans[i],
+            language,
+            (heading,),
+        )
         for n, (kind, i) in enumerate(elements, start=1)
     )
     return IngestedDocument(doc, passages, els)

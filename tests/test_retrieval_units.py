@@ -27,10 +27,32 @@ def test_rrf_ignores_zero_weight_rankings() -> None:
 
 TERMS = Terminology(
     [
-        Concept("remittances", {"en": ("remittances",), "fr": ("transferts de fonds", "envois de fonds"), "es": ("remesas",)}, "test"),
-        Concept("guiding_questions", {"en": ("guiding questions",), "fr": ("questions directrices",), "es": ("preguntas orientadoras",)}, "test"),
-        Concept("questions", {"en": ("questions",), "fr": ("questions",), "es": ("preguntas",)}, "test"),
-        Concept("roundtable", {"en": ("roundtable", "round table"), "fr": ("table ronde",), "es": ("mesa redonda",)}, "test"),
+        Concept(
+            "remittances",
+            {
+                "en": ("remittances",),
+                "fr": ("transferts de fonds", "envois de fonds"),
+                "es": ("remesas",),
+            },
+            "test",
+        ),
+        Concept(
+            "guiding_questions",
+            {
+                "en": ("guiding questions",),
+                "fr": ("questions directrices",),
+                "es": ("preguntas orientadoras",),
+            },
+            "test",
+        ),
+        Concept(
+            "questions", {"en": ("questions",), "fr": ("questions",), "es": ("preguntas",)}, "test"
+        ),
+        Concept(
+            "roundtable",
+            {"en": ("roundtable", "round table"), "fr": ("table ronde",), "es": ("mesa redonda",)},
+            "test",
+        ),
     ]
 )
 
@@ -52,7 +74,11 @@ def test_expansion_without_terms_or_names_is_empty() -> None:
 
 
 def test_neutral_tokens() -> None:
-    assert neutral_tokens("What did the Chisinau workshop say about ECOWAS in 2011?") == ["Chisinau", "ECOWAS", "2011"]
+    assert neutral_tokens("What did the Chisinau workshop say about ECOWAS in 2011?") == [
+        "Chisinau",
+        "ECOWAS",
+        "2011",
+    ]
     assert "What" not in neutral_tokens("What is it?")
 
 
@@ -71,6 +97,8 @@ def test_malformed_terminology_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_analysis_folds_accents_splits_elisions_and_stems() -> None:
-    assert analyze("l'intégration des Profils migratoires", "fr") == analyze("integration profil migratoire", "fr")
+    assert analyze("l'intégration des Profils migratoires", "fr") == analyze(
+        "integration profil migratoire", "fr"
+    )
     assert analyze("The remittances", "en") == ["remitt"]
     assert analyze("las remesas", "es") == analyze("remesa", "es")

@@ -26,7 +26,10 @@ DOC_A = make_doc(
 )
 DOC_B = make_doc(
     "b",
-    ["Remittances reduce poverty in countries of origin.", "Circular migration helps skills transfer."],
+    [
+        "Remittances reduce poverty in countries of origin.",
+        "Circular migration helps skills transfer.",
+    ],
     year=2017,
     language="en",
 )
@@ -80,7 +83,13 @@ def test_failed_write_leaves_previous_index_live(settings: Settings) -> None:
 
     before = (settings.index_dir / "CURRENT").read_text()
     with pytest.raises(RuntimeError):
-        write_index(settings.index_dir, [DOC_B], Broken(), settings, keep_from=Store.load(settings.index_dir, settings))
+        write_index(
+            settings.index_dir,
+            [DOC_B],
+            Broken(),
+            settings,
+            keep_from=Store.load(settings.index_dir, settings),
+        )
     assert (settings.index_dir / "CURRENT").read_text() == before
     store = Store.load(settings.index_dir, settings, embedding_model=emb.name)
     assert store.doc_ids() == {"a"}
