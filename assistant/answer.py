@@ -10,8 +10,10 @@ When nothing supports an answer the status is ``not_found``, with no citations a
 nearest hits offered as ``closest`` material. "Supports" means (both):
 
 - grounding in the question's anchors: every year (19xx/20xx) the question names occurs in
-  the cited unit's document; a question about a year no report mentions is not answered
-  from reports about other years;
+  the cited unit's document, and so do at least half of the names it gives (acronyms,
+  capitalised names such as "Chisinau": :func:`assistant.terminology.neutral_tokens`),
+  in any language the terminology resource knows ("Marsella" = "Marseille"); a question
+  about a year or a place no report mentions is not answered from reports about others;
 - semantic closeness: the unit's cosine similarity to the question is at least
   ``answer.min_dense_score``, by default the embedder's calibrated
   ``min_support_score`` (cosine scales differ per model).
@@ -27,12 +29,13 @@ import numpy as np
 
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
 from assistant.retrieve import Resources, resources, search, validate
+from assistant.terminology import neutral_token_spans
 from corpus.analysis import analyze, fold
 from gfmd.settings import Settings
 from ingest.language import detect_language
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[«\"“A-ZÀ-Ý0-9(])")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[«\"“A-ZÀ-Ý0-9(])|\n+")
 
 LANGUAGE_NAMES = {
     "en": {"en": "English", "fr": "French", "es": "Spanish"},
@@ -70,18 +73,50 @@ def supports(question: str, hit: Hit, res: Resources) -> bool:
     if hit.dense_score < threshold:
         return False
     years = set(_YEAR.findall(question))
-    if years:
-        doc_text = _doc_text(res, hit.passage.doc_id)
-        if not all(y in doc_text for y in years):
-            return False
-    return True
+    anchors = name_anchors(question, res)
+    if not years and not anchors:
+        return True
+    doc_text = _doc_text(res, hit.passage.doc_id)
+    if not all(y in doc_text for y in years):
+        return False
+    found = sum(1 for variants in anchors if any(_contains(doc_text, v) for v in variants))
+    return found * 2 >= len(anchors)
+
+
+def name_anchors(question: str, res: Resources) -> list[set[str]]:
+    """The names a question gives, each as the set of folded forms that satisfy it.
+
+    A name inside a terminology match ("Member States", "Foro Mundial sobre Migración y
+    Desarrollo") is one anchor satisfied by any variant of that concept in any language;
+    any other name or acronym ("Chisinau", "UNODC") is its own anchor.
+    """
+    concepts = res.terminology.match_spans(question)
+    anchors: list[set[str]] = []
+    used: set[int] = set()
+    for start, end, token in neutral_token_spans(question):
+        if token[0].isdigit():
+            continue
+        inside = [i for i, (s, e, _) in enumerate(concepts) if s <= start and end <= e]
+        if inside:
+            if inside[0] not in used:
+                used.add(inside[0])
+                concept = concepts[inside[0]][2]
+                anchors.append({fold(v) for vs in concept.variants.values() for v in vs})
+            continue
+        anchors.append({fold(token)})
+    return anchors
 
 
 def _doc_text(res: Resources, doc_id: str) -> str:
+    """The document's cleaned text, folded (cached on the store)."""
     cache = res.store.__dict__.setdefault("_doc_text_cache", {})
     if doc_id not in cache:
-        cache[doc_id] = res.store.document(doc_id).text
+        cache[doc_id] = fold(res.store.document(doc_id).text)
     return cache[doc_id]
+
+
+def _contains(folded_doc: str, variant: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", folded_doc) is not None
 
 
 def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> str:

@@ -9,8 +9,9 @@ analyzed once per corpus language:
 - in each other corpus language, the question is first expanded with the terminology
   resource (English/French/Spanish equivalents, :mod:`assistant.terminology`) plus its
   language-neutral tokens (numbers, acronyms, proper names); that ranking counts with
-  ``retrieval.lexical_weight_cross_language`` (0.5), and not at all when the expansion
-  found no term (unexpanded cross-language BM25 is noise).
+  ``retrieval.lexical_weight_cross_language`` (1.0), and not at all when the expansion
+  found nothing to carry over (unexpanded cross-language BM25 is noise: the trial in the
+  core-pipeline issue saw it lower English-question recall).
 
 The dense ranking counts with weight 1.0. Fusion: ``score(u) = Σ_r w_r / (rrf_k + rank_r(u))``
 (Cormack, Clarke & Büttcher, SIGIR 2009, with k = 60). Filters restrict both retrievers

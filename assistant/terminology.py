@@ -58,22 +58,39 @@ class Terminology:
     def __len__(self) -> int:
         return len(self.concepts)
 
-    def matches(self, text: str, *, exclude_language: str | None = None) -> list[Concept]:
-        """Concepts whose variants (in any language but ``exclude_language``) occur in text."""
+    def match_spans(
+        self, text: str, *, exclude_language: str | None = None
+    ) -> list[tuple[int, int, Concept]]:
+        """Non-overlapping occurrences of concept variants in text, longest variant first.
+
+        Args:
+            text: any text (matched accent- and case-insensitively, whole words).
+            exclude_language: ignore the variants of this language.
+
+        Returns:
+            (start, end, concept) triples in text order; offsets index ``fold(text)``,
+            which has the same length as ``text`` for the Latin scripts of the reports.
+        """
         folded = fold(text)
-        found: list[int] = []
-        taken: list[tuple[int, int]] = []
+        taken: list[tuple[int, int, Concept]] = []
         for variant, lang, idx in self._entries:
             if lang == exclude_language:
                 continue
             for m in self._patterns[variant].finditer(folded):
-                span = m.span()
-                if any(s < span[1] and span[0] < e for s, e in taken):
+                start, end = m.span()
+                if any(s < end and start < e for s, e, _ in taken):
                     continue
-                taken.append(span)
-                if idx not in found:
-                    found.append(idx)
-        return [self.concepts[i] for i in found]
+                taken.append((start, end, self.concepts[idx]))
+        return sorted(taken, key=lambda t: t[0])
+
+    def matches(self, text: str, *, exclude_language: str | None = None) -> list[Concept]:
+        """Concepts whose variants (in any language but ``exclude_language``) occur in text,
+        each once, in text order."""
+        out: list[Concept] = []
+        for _, _, concept in self.match_spans(text, exclude_language=exclude_language):
+            if concept not in out:
+                out.append(concept)
+        return out
 
     def expand(self, query: str, source_language: str | None, target_language: str) -> str:
         """Rewrite a query into ``target_language`` terms for the lexical retriever.
@@ -96,17 +113,25 @@ class Terminology:
         return " ".join(terms)
 
 
-def neutral_tokens(text: str) -> list[str]:
+def neutral_token_spans(text: str) -> list[tuple[int, int, str]]:
     """Numbers ("2.2", "10.c", "2011"), acronyms ("GFMD", "ECOWAS") and capitalised names
-    not at a sentence start ("Chisinau"): tokens that read the same in every language."""
+    not at a sentence start ("Chisinau"), with their spans: tokens that read the same in
+    every language. A possessive "'s" is dropped."""
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
     out = []
     for m in _NEUTRAL.finditer(text):
         token = m.group(0)
         if m.start() in starts and not token.isupper() and not token[0].isdigit():
             continue
-        out.append(token)
+        for suffix in ("'s", "’s"):
+            token = token.removesuffix(suffix)
+        out.append((m.start(), m.start() + len(token), token))
     return out
+
+
+def neutral_tokens(text: str) -> list[str]:
+    """The tokens of :func:`neutral_token_spans`, in order."""
+    return [t for _, _, t in neutral_token_spans(text)]
 
 
 def load_terminology(path: Path) -> Terminology:

@@ -79,20 +79,29 @@ def first_rank(texts: Sequence[str], gold: Sequence[str]) -> int | None:
 
 
 def evaluate(
-    questions_path: Path, *, settings: Settings, k_values: Sequence[int] = (1, 5, 10)
+    questions_paths: Sequence[Path], *, settings: Settings, k_values: Sequence[int] = (1, 5, 10)
 ) -> dict[str, Any]:
-    """Run search and ask on every question and compute the metrics.
+    """Run search and ask on every question of the sets and compute the metrics.
+
+    Args:
+        questions_paths: JSONL question sets, pooled.
+        settings: the index and models to evaluate.
+        k_values: the k of recall@k; search retrieves max(k_values) hits.
 
     Returns:
-        ``{"questions": path, "embedding_model", "groups": {lang|"all": metrics},
+        ``{"questions": "path, path", "embedding_model", "groups": {lang|"all": metrics},
         "per_question": [...], "seconds"}``.
+
+    Raises:
+        QueryError: unreadable question set.
+        StoreError: no index / index built with other settings.
     """
     from assistant.answer import ask
     from assistant.retrieve import resources, search
 
     started = time.perf_counter()
     res = resources(settings)
-    questions = load_questions(questions_path)
+    questions = [q for path in questions_paths for q in load_questions(path)]
     depth = max(k_values)
     rows = []
     for q in questions:
@@ -120,7 +129,7 @@ def evaluate(
         groups[r["lang"]].append(r)
         groups["all"].append(r)
     return {
-        "questions": str(questions_path),
+        "questions": ", ".join(str(p) for p in questions_paths),
         "embedding_model": res.embedder.name,
         "groups": {
             g: _metrics(rs, k_values)

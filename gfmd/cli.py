@@ -308,7 +308,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     from evals.run import evaluate, format_report
 
-    report = evaluate(Path(args.questions), settings=settings, k_values=(1, 5, 10))
+    default = Path(__file__).resolve().parent.parent / "evals" / "dev_questions.jsonl"
+    paths = [Path(q) for q in args.questions] if args.questions else [default]
+    report = evaluate(paths, settings=settings, k_values=(1, 5, 10))
     _emit(report, args.json, format_report(report))
     return 0
 
@@ -390,8 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(sub.add_parser("eval", help="measure retrieval, citations and elements"))
     p.add_argument(
         "--questions",
-        default=str(Path(__file__).resolve().parent.parent / "evals" / "dev_questions.jsonl"),
-        help="JSONL question set (default: evals/dev_questions.jsonl)",
+        action="append",
+        help="JSONL question set (repeatable; default: evals/dev_questions.jsonl)",
     )
     p.add_argument("--elements", help="gold elements JSON (evals/dev_elements.json shape)")
     p.set_defaults(func=cmd_eval)

@@ -77,7 +77,10 @@ def test_spanish_question_over_french_report_quotes_french(res) -> None:
     assert answer.status == "answered"
     assert answer.question_language == "es"
     assert "francés" in (answer.notice or "")
-    assert any("Profils migratoires" in c.hit.text or "profils migratoires" in c.hit.text for c in answer.citations)
+    assert any(
+        "Profils migratoires" in c.hit.text or "profils migratoires" in c.hit.text
+        for c in answer.citations
+    )
     _assert_verbatim(answer)
 
 
@@ -85,4 +88,6 @@ def test_filters_reach_retrieval(res) -> None:
     hits = search("migration et développement", k=10, filters=Filters(year_min=2017), res=res)
     assert hits and {h.year for h in hits} == {2017}
     hits = search("questions", k=10, filters=Filters(kinds=("guiding_question",)), res=res)
-    assert hits and all(h.element is not None and h.element.kind == "guiding_question" for h in hits)
+    assert hits and all(
+        h.element is not None and h.element.kind == "guiding_question" for h in hits
+    )

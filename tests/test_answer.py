@@ -1,0 +1,77 @@
+"""The extractive answerer: verbatim quotes, anchors that ground a question, not_found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import ask, sentences, verify_citation
+from assistant.retrieve import resources
+from corpus.embeddings import HashingEmbedder
+from corpus.store import write_index
+from gfmd.settings import EmbeddingSettings, Settings
+from tests.factories import make_doc
+
+
+@pytest.fixture
+def res(tmp_path: Path):
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    docs = [
+        make_doc(
+            "chisinau",
+            [
+                "L'atelier de Chisinau, tenu en 2011, a examiné l'intégration de la migration.\n"
+                "Les participants ont souligné le rôle des profils migratoires.",
+                "Les transferts de fonds des migrants réduisent la pauvreté des ménages.",
+            ],
+            year=2011,
+        )
+    ]
+    write_index(settings.index_dir, docs, HashingEmbedder(), settings)
+    return resources(settings)
+
+
+def test_answer_quotes_are_verbatim_sentences_of_cited_text(res) -> None:
+    answer = ask("Qu'a examiné l'atelier de Chisinau ?", res=res)
+    assert answer.status == "answered"
+    for c in answer.citations:
+        assert verify_citation(c.quote, c.hit)
+        assert "\n" not in c.quote  # a line is never glued to the next one
+        assert f"« {c.quote} » [{c.marker}]" in answer.text
+
+
+def test_year_no_document_mentions_is_not_found(res) -> None:
+    answer = ask("Qu'a examiné l'atelier de Chisinau en 2019 ?", res=res)
+    assert answer.status == "not_found" and answer.citations == ()
+    assert answer.closest
+
+
+def test_place_no_document_mentions_is_not_found(res) -> None:
+    answer = ask("Qu'a examiné l'atelier de Tegucigalpa ?", res=res)
+    assert answer.status == "not_found"
+
+
+def test_place_named_in_another_language_is_found_through_terminology(res) -> None:
+    # "Chisináu" (es) is a variant of the concept whose French form the document uses.
+    answer = ask("¿Qué examinó el taller de Chisináu?", res=res)
+    assert answer.status == "answered"
+
+
+def test_sentences_split_on_sentence_ends_and_lines() -> None:
+    text = "Titre du rapport\nPremière phrase. Deuxième phrase ? Troisième."
+    assert sentences(text) == [
+        "Titre du rapport",
+        "Première phrase.",
+        "Deuxième phrase ?",
+        "Troisième.",
+    ]
+
+
+def test_verify_citation_rejects_text_not_in_the_passage(res) -> None:
+    answer = ask("Qu'a examiné l'atelier de Chisinau ?", res=res)
+    hit = answer.citations[0].hit
+    assert not verify_citation("Une phrase inventée.", hit)
+    assert not verify_citation("   ", hit)
