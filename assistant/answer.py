@@ -108,11 +108,8 @@ def name_anchors(question: str, res: Resources) -> list[set[str]]:
 
 
 def _doc_text(res: Resources, doc_id: str) -> str:
-    """The document's cleaned text, folded (cached on the store)."""
-    cache = res.store.__dict__.setdefault("_doc_text_cache", {})
-    if doc_id not in cache:
-        cache[doc_id] = fold(res.store.document(doc_id).text)
-    return cache[doc_id]
+    """The document's cleaned text, folded."""
+    return res.store.document_text(doc_id, folded=True)
 
 
 def _contains(folded_doc: str, variant: str) -> bool:

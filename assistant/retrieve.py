@@ -21,7 +21,7 @@ before ranking, never after.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -218,20 +218,12 @@ def search(
             continue
         dense_score = dense_scores.get(row)
         if dense_score is None:
-            dense_score = float(res.store._index.reconstruct(row) @ qvec)
-        info = _doc_info(res.store, passage.doc_id)
-        hits.append(Hit(len(hits) + 1, passage, info[0], info[1], score, dense_score, element))
+            dense_score = float(res.store.vector(row) @ qvec)
+        meta = res.store.document_meta(passage.doc_id)
+        hits.append(Hit(len(hits) + 1, passage, meta.title, meta.year, score, dense_score, element))
         if len(hits) >= k:
             break
     return hits
-
-
-def _doc_info(store: Store, doc_id: str) -> tuple[str, int | None]:
-    cache = store.__dict__.setdefault("_doc_info_cache", {})
-    if not cache:
-        for d in store.documents():
-            cache[d.meta.doc_id] = (d.meta.title, d.meta.year)
-    return cache[doc_id]
 
 
 def _span(passage, element) -> tuple[int, int]:
@@ -247,8 +239,3 @@ def _redundant(passage, element, hits: Sequence[Hit]) -> bool:
         if (hs <= s and e <= he) or (s <= hs and he <= e):
             return True
     return False
-
-
-def with_query_language(hits: Sequence[Hit]) -> list[Hit]:
-    """Renumber hits 1..n (after a caller reorders or filters them)."""
-    return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]

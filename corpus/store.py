@@ -184,6 +184,8 @@ class Store:
         self._index = index
         self._db_path = live_dir / "store.sqlite"
         self._conns: dict[int, sqlite3.Connection] = {}
+        self._meta_cache: dict[str, DocumentMeta] = {}
+        self._text_cache: dict[tuple[str, bool], str] = {}
         rows = (
             self._db()
             .execute(
@@ -265,6 +267,31 @@ class Store:
             )
             for r in rows
         ]
+
+    def document_meta(self, doc_id: str) -> DocumentMeta:
+        """A document's catalogue facts (cached). Raises StoreError when unknown."""
+        if not self._meta_cache:
+            self._meta_cache.update({d.meta.doc_id: d.meta for d in self.documents()})
+        try:
+            return self._meta_cache[doc_id]
+        except KeyError:
+            raise StoreError(f"unknown document {doc_id!r}") from None
+
+    def document_text(self, doc_id: str, *, folded: bool = False) -> str:
+        """A document's cleaned text, or its :func:`corpus.analysis.fold` (both cached).
+
+        Raises:
+            StoreError: unknown document.
+        """
+        key = (doc_id, folded)
+        if key not in self._text_cache:
+            text = self.document(doc_id).text
+            self._text_cache[key] = fold(text) if folded else text
+        return self._text_cache[key]
+
+    def vector(self, row: int) -> np.ndarray:
+        """The stored embedding of a unit row, (dim,) float32."""
+        return self._index.reconstruct(int(row))
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self._db().execute("SELECT doc_id FROM documents")}
@@ -589,10 +616,9 @@ def write_index(
         row = 0
         offset = 0
         n_pass = sum(len(d.passages) for d in new_docs)
-        for i, doc in enumerate(new_docs):
+        for doc in new_docs:
             p_vecs = new_vecs[offset : offset + len(doc.passages)]
             offset += len(doc.passages)
-            del i
             all_vecs.append(p_vecs)
             row = _insert_doc(conn, doc, row, passages_only=True)
         e_offset = n_pass

@@ -29,12 +29,12 @@ if it matched in either). Source of the rule: issue 4 ("Measured").
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.manifest import load_manifest
 from gfmd.settings import Settings, get_settings
 from ingest.elements import fold, meeting_term_matches
 from ingest.models import ELEMENT_KINDS, Element
@@ -154,19 +154,12 @@ def normalize_for_match(text: str) -> str:
 
 
 def load_original_files(manifest: Path) -> dict[str, str]:
-    """Map doc id -> original file name from a manifest (``[[documents]]`` tables).
+    """Map doc id -> original file name from a manifest (see :mod:`corpus.manifest`).
 
     Raises:
-        FileNotFoundError: the manifest does not exist.
-        tomllib.TOMLDecodeError: the manifest is not valid TOML.
+        ConfigError: the manifest is not valid TOML or has malformed entries.
     """
-    with manifest.open("rb") as fh:
-        data = tomllib.load(fh)
-    return {
-        str(d["id"]): str(d["original_file"])
-        for d in data.get("documents", [])
-        if d.get("id") and d.get("original_file")
-    }
+    return {m.doc_id: m.original_file for m in load_manifest(manifest).values() if m.original_file}
 
 
 def group_matches(name: str, meeting: str | None, heading: str) -> bool:

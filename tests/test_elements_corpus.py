@@ -6,15 +6,14 @@ Golden counts were checked by reading every extracted list against the report te
 from __future__ import annotations
 
 import json
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from corpus.manifest import load_manifest
 from evals.elements import load_original_files, score_elements
 from ingest.elements import extract_elements
-from ingest.models import DocumentMeta
 
 pipeline = pytest.importorskip("ingest.pipeline")
 loaders = pytest.importorskip("ingest.loaders")
@@ -36,20 +35,9 @@ and possible ways forward (2 + 1 + 1); the 2017 paper six roundtables' questions
 
 @pytest.fixture(scope="module")
 def documents():
-    with MANIFEST.open("rb") as fh:
-        entries = tomllib.load(fh)["documents"]
     docs = []
-    for d in entries:
-        meta = DocumentMeta(
-            doc_id=d["id"],
-            title=d["title"],
-            year=d.get("year"),
-            meeting=d.get("meeting"),
-            doc_type=d.get("doc_type"),
-            language=d.get("language"),
-            original_file=d.get("original_file"),
-        )
-        raw = loaders.load_file(ROOT / "corpus" / "reports" / d["file"])
+    for file_name, meta in load_manifest(MANIFEST).items():
+        raw = loaders.load_file(ROOT / "corpus" / "reports" / file_name)
         docs.append(pipeline.build_document(raw, meta))
     return docs
 
