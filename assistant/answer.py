@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from assistant.retrieve import Resources, resources, search, validate
 from assistant.terminology import neutral_token_spans
 from corpus.analysis import analyze, fold
 from gfmd.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.llm import ChatModel
 from ingest.language import detect_language
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
@@ -278,7 +282,7 @@ def ask(
     filters: Filters | None = None,
     settings: Settings | None = None,
     res: Resources | None = None,
-    llm: object | None = None,
+    llm: ChatModel | None = None,
     history: Sequence[tuple[str, str]] = (),
 ) -> Answer:
     """Answer a question from the corpus with verified citations.
@@ -315,7 +319,7 @@ def ask_stream(
     filters: Filters | None = None,
     settings: Settings | None = None,
     res: Resources | None = None,
-    llm: object | None = None,
+    llm: ChatModel | None = None,
     history: Sequence[tuple[str, str]] = (),
 ) -> Iterator[StreamEvent]:
     """Like :func:`ask`, as events: ``sources`` (the hits), ``token`` pieces of the
@@ -331,8 +335,7 @@ def ask_stream(
     q_lang = detect_language(standalone)
     listed = element_list_answer(standalone, res, q_lang, filters)
     if listed is not None:
-        hits = tuple(c.hit for c in listed.citations)
-        yield StreamEvent("sources", hits=hits)
+        yield StreamEvent("sources", hits=tuple(c.hit for c in listed.citations))
         yield from _tokens(listed.text)
         yield StreamEvent("answer", answer=replace(listed, question=question))
         return

@@ -192,6 +192,8 @@ def remove_documents(doc_ids: Sequence[str], *, settings: Settings) -> IngestRep
 class _NoEmbedder:
     """Stands in for the embedder when only kept documents are written (no new text)."""
 
+    min_support_score = 0.0
+
     def __init__(self, name: str, dim: int) -> None:
         self.name = name
         self.dim = dim

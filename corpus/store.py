@@ -19,6 +19,7 @@ row number is its FAISS id.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -291,7 +292,7 @@ class Store:
 
     def vector(self, row: int) -> np.ndarray:
         """The stored embedding of a unit row, (dim,) float32."""
-        return self._index.reconstruct(int(row))
+        return np.asarray(self._index.reconstruct(int(row)), dtype=np.float32)
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self._db().execute("SELECT doc_id FROM documents")}
@@ -353,7 +354,8 @@ class Store:
             year: the document's year.
             meeting: case- and accent-insensitive substring of the element's meeting or heading.
         """
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if kind:
             where.append("kind = ?")
             args.append(kind)
@@ -466,7 +468,7 @@ class Store:
         params = None
         limit = self.size
         if rows is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
             limit = len(rows)
         q = np.ascontiguousarray(query_vec.reshape(1, -1), dtype=np.float32)
         scores, ids = self._index.search(q, min(k, limit), params=params)
@@ -511,7 +513,7 @@ class Store:
         """All unit embeddings, (size, dim) float32 (for incremental rebuilds)."""
         if self.size == 0:
             return np.zeros((0, self.meta.dim), dtype=np.float32)
-        return self._index.reconstruct_n(0, self.size)
+        return np.asarray(self._index.reconstruct_n(0, self.size), dtype=np.float32)
 
     def ingested(self, doc_id: str) -> tuple[IngestedDocument, np.ndarray]:
         """A stored document with its passages, elements and their unit vectors."""
@@ -550,8 +552,13 @@ def _passage(r: tuple) -> Passage:
     )
 
 
+_ELEMENT_FIELDS = [f.name for f in dataclasses.fields(Element) if f.name != "section"]
+
+
 def _element(r: tuple) -> Element:
-    return Element(*r[:15], section=tuple(json.loads(r[15])))
+    return Element(
+        **dict(zip(_ELEMENT_FIELDS, r[:15], strict=True)), section=tuple(json.loads(r[15]))
+    )
 
 
 def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | None:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -41,6 +41,9 @@ from ingest.models import ELEMENT_KINDS
 from ui import render
 from ui.export import write_docx, write_markdown
 from ui.uploads import ALLOWED_SUFFIXES, ingest_uploads, remove_document
+
+if TYPE_CHECKING:
+    from assistant.llm import ChatModel
 
 EXAMPLES = [
     "Quels sont les messages essentiels de l'atelier de Chisinau ?",
@@ -188,7 +191,7 @@ def _upload_root() -> Path:
     return Path(get_upload_folder())
 
 
-def _chat_model(settings: Settings) -> object | None:
+def _chat_model(settings: Settings) -> ChatModel | None:
     if settings.llm.backend == "none":
         return None
     from assistant.llm import make_chat_model
@@ -200,7 +203,7 @@ def _chat_model(settings: Settings) -> object | None:
 class App:
     """The handlers of the app, bound to one settings object (and its chat model)."""
 
-    def __init__(self, settings: Settings, *, llm: object | None = None) -> None:
+    def __init__(self, settings: Settings, *, llm: ChatModel | None = None) -> None:
         self.settings = settings
         self.llm = llm
 
@@ -476,7 +479,7 @@ def _initial(settings: Settings) -> tuple[list[tuple[str, str]], list[str]]:
     return render.doc_choices(store), store.languages()
 
 
-def build_app(settings: Settings | None = None, *, llm: object | None = None) -> gr.Blocks:
+def build_app(settings: Settings | None = None, *, llm: ChatModel | None = None) -> gr.Blocks:
     """Build the Blocks app.
 
     Args:
