@@ -121,11 +121,15 @@ def _contains(folded_doc: str, variant: str) -> bool:
 
 
 def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> str:
-    """The sentence of the hit's text closest to the question: cosine of e5 embeddings,
-    plus 0.02 per shared analyzed term (lexical tie-breaker). Element hits are quoted whole."""
+    """The sentence of the hit's text closest to the question: cosine of the embeddings,
+    plus 0.02 per shared analyzed term (lexical tie-breaker). Sentences of at least 25
+    characters that end like a sentence are preferred over heading lines. Element hits
+    are quoted whole."""
     if hit.element is not None:
         return hit.element.text
-    cands = [s for s in sentences(hit.text) if len(s) >= 25] or [hit.text.strip()]
+    split = [s for s in sentences(hit.text) if len(s) >= 25]
+    # Lines without closing punctuation are headings or titles: quoted only if nothing else.
+    cands = [s for s in split if s[-1] in '.?!;:»”")'] or split or [hit.text.strip()]
     lang = hit.passage.language
     q_terms = set(analyze(question, lang))
     vecs = res.embedder.embed(cands)
@@ -249,20 +253,60 @@ def element_list_answer(
     )
 
 
+_KIND_NAMES = {
+    "en": {
+        "key_message": "key messages",
+        "guiding_question": "guiding questions",
+        "recommendation": "recommendations",
+    },
+    "fr": {
+        "key_message": "messages essentiels",
+        "guiding_question": "questions directrices",
+        "recommendation": "recommandations",
+    },
+    "es": {
+        "key_message": "mensajes clave",
+        "guiding_question": "preguntas orientadoras",
+        "recommendation": "recomendaciones",
+    },
+}
+_NO_MEETING_LIST = {
+    "en": "No list of {kind} was found for a meeting matching “{terms}”; the closest material follows.",
+    "fr": "Aucune liste de {kind} n’a été trouvée pour une réunion correspondant à « {terms} » ; voici les passages les plus proches.",
+    "es": "No se encontró ninguna lista de {kind} para una reunión que corresponda a «{terms}»; siguen los pasajes más cercanos.",
+}
+
+
+def unmatched_meeting_notice(question: str, question_language: str | None) -> str | None:
+    """The message for a request naming a meeting whose list the store does not have
+    (called when :func:`element_list_answer` found none), or None for other questions."""
+    from assistant.elements_answer import detect_element_request
+
+    request = detect_element_request(question)
+    if request is None or request.kind is None or not request.meeting_terms:
+        return None
+    lang = question_language if question_language in _NO_MEETING_LIST else "en"
+    return _NO_MEETING_LIST[lang].format(
+        kind=_KIND_NAMES[lang][request.kind], terms=" ".join(request.meeting_terms)
+    )
+
+
 def retrieve_for_answer(
     question: str, res: Resources, filters: Filters, k: int | None = None
 ) -> list[Hit]:
-    """Hits for answering: for a question about a kind of element ("what has been
-    recommended about diaspora associations?"), matching elements of that kind rank
-    above plain passages; otherwise plain hybrid search."""
+    """Hits for answering. For a question about a kind of element on a topic ("what has
+    been recommended about diaspora associations?"), the elements closest to the topic
+    rank above plain passages — those of the kind asked for first, then the other kinds
+    (a workshop's key messages are recommendations to the final debate too); otherwise
+    plain hybrid search."""
     from assistant.elements_answer import detect_element_request
 
     k = k or res.settings.retrieval.top_k
     request = detect_element_request(question)
     if request is None or request.kind is None or filters.kinds:
         return search(question, k=k, filters=filters, res=res)
-    kind_filters = replace(filters, kinds=(request.kind,))
-    elements = search(question, k=k, filters=kind_filters, res=res, unit_types=("element",))
+    elements = search(question, k=k, filters=filters, res=res, unit_types=("element",))
+    elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     passages = search(question, k=k, filters=filters, res=res, unit_types=("passage",))
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
     return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
@@ -340,11 +384,12 @@ def ask_stream(
         yield StreamEvent("answer", answer=replace(listed, question=question))
         return
     hits = retrieve_for_answer(standalone, res, filters)
+    unmatched = unmatched_meeting_notice(standalone, q_lang)
 
     def fallback() -> Answer:
-        return replace(
-            extractive_answer(standalone, hits, res, question_language=q_lang), question=question
-        )
+        answer = extractive_answer(standalone, hits, res, question_language=q_lang)
+        notice = " ".join(n for n in (unmatched, answer.notice) if n) or None
+        return replace(answer, question=question, notice=notice)
 
     if llm is None:
         answer = fallback()

@@ -133,11 +133,18 @@ def _format_hits(query: str, hits: Sequence) -> str:
         j = h.to_json()
         pages = _pages(j)
         kind = f" [{j['element_kind']}]" if j["element_kind"] else ""
-        lines.append(f"{h.rank}. {j['title']} ({j['year']}){pages}{kind} — {j['section']}")
+        lines.append(
+            f"{h.rank}. {j['title']} ({j['year']}){pages}{kind} — {_innermost(j['section'])}"
+        )
         lines.append(
             "   " + j["text"][:300].replace("\n", " ") + ("…" if len(j["text"]) > 300 else "")
         )
     return "\n".join(lines)
+
+
+def _innermost(section: str) -> str:
+    """The innermost heading of a " > "-joined section path (the full path is in --json)."""
+    return section.rsplit(" > ", 1)[-1]
 
 
 def _pages(j: dict) -> str:
@@ -174,7 +181,9 @@ def format_answer(answer) -> str:
             lines.append("Closest material (not an answer):")
             for h in answer.closest:
                 hj = h.to_json()
-                lines.append(f"  - {hj['title']} ({hj['year']}){_pages(hj)} — {hj['section']}")
+                lines.append(
+                    f"  - {hj['title']} ({hj['year']}){_pages(hj)} — {_innermost(hj['section'])}"
+                )
         return "\n".join(lines)
     lines.append(answer.text)
     if answer.notice:
@@ -184,7 +193,7 @@ def format_answer(answer) -> str:
         kind = f" [{c['element_kind']}]" if c.get("element_kind") else ""
         meeting = f" — {c['meeting']}" if c.get("meeting") else ""
         lines.append(
-            f"[{c['marker']}] {c['title']} ({c['year']}){_pages(c)}{kind}{meeting} — {c['section']}"
+            f"[{c['marker']}] {c['title']} ({c['year']}){_pages(c)}{kind}{meeting} — {_innermost(c['section'])}"
         )
     return "\n".join(lines)
 

@@ -51,12 +51,6 @@ def test_guiding_questions_of_a_roundtable_asked_in_english(res) -> None:
     _assert_verbatim(answer)
 
 
-def test_topic_question_ranks_matching_elements_first(res) -> None:
-    answer = ask("What has been recommended about diaspora associations?", res=res)
-    assert answer.status == "answered"
-    _assert_verbatim(answer)
-
-
 @pytest.mark.parametrize(
     "question",
     [
@@ -91,3 +85,22 @@ def test_filters_reach_retrieval(res) -> None:
     assert hits and all(
         h.element is not None and h.element.kind == "guiding_question" for h in hits
     )
+
+
+def test_unknown_meeting_says_so(res) -> None:
+    answer = ask("Quels sont les messages essentiels de l'atelier de Tombouctou ?", res=res)
+    assert "tombouctou" in (answer.notice or "").lower()
+    assert not any(
+        c.hit.element
+        and c.hit.element.kind == "key_message"
+        and "Tombouctou" in (c.hit.element.meeting or "")
+        for c in answer.citations
+    )
+
+
+def test_topic_question_labels_elements_with_kind_and_meeting(res) -> None:
+    answer = ask("What has been recommended about diaspora associations?", res=res)
+    assert answer.status == "answered"
+    first = answer.citations[0].hit.element
+    assert first is not None and first.meeting
+    assert answer.text.startswith(f"[{first.kind.replace('_', ' ')}, {first.meeting}]")
