@@ -120,21 +120,23 @@ def _contains(folded_doc: str, variant: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", folded_doc) is not None
 
 
-def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> str:
-    """The sentence of the hit's text closest to the question: cosine of the embeddings,
-    plus 0.02 per shared analyzed term (lexical tie-breaker). Sentences of at least 25
-    characters that end like a sentence are preferred over heading lines. Element hits
-    are quoted whole."""
+def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> tuple[str, float]:
+    """The sentence of the hit's text closest to the question, and its score: cosine of
+    the embeddings plus 0.02 per shared analyzed term (lexical tie-breaker). Sentences of
+    at least 25 characters that end like a sentence are preferred over heading lines.
+    Element hits are quoted whole (scored the same way)."""
     if hit.element is not None:
-        return hit.element.text
-    split = [s for s in sentences(hit.text) if len(s) >= 25]
-    # Lines without closing punctuation are headings or titles: quoted only if nothing else.
-    cands = [s for s in split if s[-1] in '.?!;:»”")'] or split or [hit.text.strip()]
+        cands = [hit.element.text]
+    else:
+        split = [s for s in sentences(hit.text) if len(s) >= 25]
+        # Lines without closing punctuation are headings or titles: quoted only if nothing else.
+        cands = [s for s in split if s[-1] in '.?!;:»”")'] or split or [hit.text.strip()]
     lang = hit.passage.language
     q_terms = set(analyze(question, lang))
     vecs = res.embedder.embed(cands)
     scores = vecs @ qvec + 0.02 * np.array([len(q_terms & set(analyze(s, lang))) for s in cands])
-    return cands[int(np.argmax(scores))]
+    best = int(np.argmax(scores))
+    return cands[best], float(scores[best])
 
 
 def _lang_note(question_language: str | None, hits: Sequence[Hit]) -> str | None:
@@ -176,7 +178,7 @@ def extractive_answer(
     citations: list[Citation] = []
     lines = []
     for hit in supporting:
-        quote = best_quote(question, qvec, hit, res)
+        quote, _ = best_quote(question, qvec, hit, res)
         if not verify_citation(quote, hit):
             continue
         marker = len(citations) + 1
@@ -295,10 +297,9 @@ def retrieve_for_answer(
     question: str, res: Resources, filters: Filters, k: int | None = None
 ) -> list[Hit]:
     """Hits for answering. For a question about a kind of element on a topic ("what has
-    been recommended about diaspora associations?"), the elements closest to the topic
-    rank above plain passages — those of the kind asked for first, then the other kinds
-    (a workshop's key messages are recommendations to the final debate too); otherwise
-    plain hybrid search."""
+    been recommended about diaspora associations?"), the elements that support an answer
+    (:func:`supports`) rank above plain passages — those of the kind asked for first, then the other kinds (a workshop's key messages
+    are recommendations to the final debate too); otherwise plain hybrid search."""
     from assistant.elements_answer import detect_element_request
 
     k = k or res.settings.retrieval.top_k
@@ -306,8 +307,11 @@ def retrieve_for_answer(
     if request is None or request.kind is None or filters.kinds:
         return search(question, k=k, filters=filters, res=res)
     elements = search(question, k=k, filters=filters, res=res, unit_types=("element",))
-    elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     passages = search(question, k=k, filters=filters, res=res, unit_types=("passage",))
+    # Only elements that support an answer go first; the others would push the evidence
+    # out of the top k.
+    elements = [e for e in elements if supports(question, e, res)]
+    elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
     return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
 

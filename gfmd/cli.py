@@ -431,6 +431,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         if os.environ.get("GFMD_TIMING"):
             print(f"[{time.perf_counter() - started:.2f} s]", file=sys.stderr)

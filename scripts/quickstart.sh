@@ -12,9 +12,9 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e .
 export HF_HUB_OFFLINE=1
-if [ ! -f corpus/index/CURRENT ]; then
-  .venv/bin/gfmd ingest
-fi
+# Incremental: embeds only new or changed reports; rebuilds if the index was built
+# by another version or with other settings (the first command says why).
+.venv/bin/gfmd ingest || .venv/bin/gfmd ingest --rebuild
 .venv/bin/gfmd ask "Quels sont les messages essentiels de l'atelier de Chisinau ?"
 if [ "${1:-}" != "--no-serve" ] && .venv/bin/python -c "import ui.app" 2>/dev/null; then
   exec .venv/bin/gfmd serve
