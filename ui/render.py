@@ -274,7 +274,7 @@ def cards_for(answer: Answer, turn: int) -> list[Card]:
 
 def citation_fields(hit: Hit, meta: DocumentMeta | None) -> list[tuple[str, str]]:
     """The citation of a hit as (field, value) pairs: title, year, meeting, pages, section,
-    element kind, document id; empty values are left out."""
+    element kind, language of the passage, document id; empty values are left out."""
     j = hit.to_json()
     meeting = j["meeting"] or (meta.meeting if meta else None)
     fields = [
@@ -284,6 +284,7 @@ def citation_fields(hit: Hit, meta: DocumentMeta | None) -> list[tuple[str, str]
         ("pages", pages_label(j["page_start"], j["page_end"])),
         ("section", j["section"]),
         ("kind", KIND_LABELS.get(j["element_kind"] or "", "")),
+        ("language", j["language"] or ""),
         ("doc", j["doc_id"]),
     ]
     return [(k, v) for k, v in fields if v]
