@@ -28,6 +28,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.elements_answer import (
+    ElementRequest,
+    detect_element_request,
+    select_meeting_elements,
+)
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
 from assistant.retrieve import Resources, resources, search, validate
 from assistant.terminology import neutral_token_spans
@@ -209,23 +214,35 @@ def _element_prefix(hit: Hit) -> str:
 
 
 def element_list_answer(
-    question: str, res: Resources, q_lang: str | None, filters: Filters
+    question: str,
+    request: ElementRequest | None,
+    res: Resources,
+    q_lang: str | None,
+    filters: Filters,
 ) -> Answer | None:
     """Answer a request for the key messages / guiding questions / recommendations of a
     named meeting with the complete ordered list, one citation per item.
+
+    Args:
+        question: as asked.
+        request: what :func:`assistant.elements_answer.detect_element_request` found in it.
+        res: loaded resources.
+        q_lang: the question's language.
+        filters: documents and years restrict the lists.
 
     Returns:
         The answer, or None when the question is not such a request or names no meeting
         the store knows (the caller then searches normally).
     """
-    from assistant.elements_answer import detect_element_request, select_meeting_elements
-
-    request = detect_element_request(question)
     if request is None or request.kind is None or not request.meeting_terms:
         return None
-    elements = res.store.elements(kind=request.kind)
-    if filters.doc_ids:
-        elements = [e for e in elements if e.doc_id in filters.doc_ids]
+    elements = [
+        e
+        for e in res.store.elements(kind=request.kind)
+        if (not filters.doc_ids or e.doc_id in filters.doc_ids)
+        and (filters.year_min is None or (e.year is not None and e.year >= filters.year_min))
+        and (filters.year_max is None or (e.year is not None and e.year <= filters.year_max))
+    ]
     groups = select_meeting_elements(request, elements)
     if not groups:
         return None
@@ -279,12 +296,11 @@ _NO_MEETING_LIST = {
 }
 
 
-def unmatched_meeting_notice(question: str, question_language: str | None) -> str | None:
+def unmatched_meeting_notice(
+    request: ElementRequest | None, question_language: str | None
+) -> str | None:
     """The message for a request naming a meeting whose list the store does not have
     (called when :func:`element_list_answer` found none), or None for other questions."""
-    from assistant.elements_answer import detect_element_request
-
-    request = detect_element_request(question)
     if request is None or request.kind is None or not request.meeting_terms:
         return None
     lang = question_language if question_language in _NO_MEETING_LIST else "en"
@@ -294,16 +310,19 @@ def unmatched_meeting_notice(question: str, question_language: str | None) -> st
 
 
 def retrieve_for_answer(
-    question: str, res: Resources, filters: Filters, k: int | None = None
+    question: str,
+    request: ElementRequest | None,
+    res: Resources,
+    filters: Filters,
+    k: int | None = None,
 ) -> list[Hit]:
     """Hits for answering. For a question about a kind of element on a topic ("what has
     been recommended about diaspora associations?"), the elements that support an answer
-    (:func:`supports`) rank above plain passages — those of the kind asked for first, then the other kinds (a workshop's key messages
-    are recommendations to the final debate too); otherwise plain hybrid search."""
-    from assistant.elements_answer import detect_element_request
-
+    (:func:`supports`) rank above plain passages — those of the kind asked for first, then
+    the other kinds (a workshop's key messages are recommendations to the final debate
+    too); otherwise plain hybrid search. ``request`` is what
+    :func:`assistant.elements_answer.detect_element_request` found in the question."""
     k = k or res.settings.retrieval.top_k
-    request = detect_element_request(question)
     if request is None or request.kind is None or filters.kinds:
         return search(question, k=k, filters=filters, res=res)
     elements = search(question, k=k, filters=filters, res=res, unit_types=("element",))
@@ -381,14 +400,15 @@ def ask_stream(
 
         standalone = condense_question(question, history, llm=llm)
     q_lang = detect_language(standalone)
-    listed = element_list_answer(standalone, res, q_lang, filters)
+    request = detect_element_request(standalone)
+    listed = element_list_answer(standalone, request, res, q_lang, filters)
     if listed is not None:
         yield StreamEvent("sources", hits=tuple(c.hit for c in listed.citations))
         yield from _tokens(listed.text)
         yield StreamEvent("answer", answer=replace(listed, question=question))
         return
-    hits = retrieve_for_answer(standalone, res, filters)
-    unmatched = unmatched_meeting_notice(standalone, q_lang)
+    hits = retrieve_for_answer(standalone, request, res, filters)
+    unmatched = unmatched_meeting_notice(request, q_lang)
 
     def fallback() -> Answer:
         answer = extractive_answer(standalone, hits, res, question_language=q_lang)
