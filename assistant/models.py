@@ -80,7 +80,7 @@ class Hit:
             "language": p.language,
             "element_kind": el.kind if el else None,
             "meeting": el.meeting if el else None,
-            "label": p.label,
+            "passage_label": p.label,
         }
 
 
@@ -111,7 +111,7 @@ class Citation:
             "language": h["language"],
             "element_kind": h["element_kind"],
             "meeting": h["meeting"],
-            "label": h["label"],
+            "passage_label": h["passage_label"],
         }
 
 
