@@ -31,6 +31,7 @@ import numpy as np
 from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
+    meeting_terms,
     select_meeting_elements,
 )
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
@@ -38,6 +39,7 @@ from assistant.retrieve import Resources, resources, search, validate
 from assistant.terminology import neutral_token_spans
 from corpus.analysis import analyze, fold
 from gfmd.settings import Settings
+from ingest.elements import meeting_term_matches
 
 if TYPE_CHECKING:
     from assistant.llm import ChatModel
@@ -320,11 +322,12 @@ def retrieve_for_answer(
     been recommended about diaspora associations?"), the elements that support an answer
     (:func:`supports`) rank above plain passages — those of the kind asked for first, then
     the other kinds (a workshop's key messages are recommendations to the final debate
-    too); otherwise plain hybrid search. ``request`` is what
+    too); otherwise plain hybrid search. Either way, hits of a meeting the question names
+    come first (:func:`_meeting_first`). ``request`` is what
     :func:`assistant.elements_answer.detect_element_request` found in the question."""
     k = k or res.settings.retrieval.top_k
     if request is None or request.kind is None or filters.kinds:
-        return search(question, k=k, filters=filters, res=res)
+        return _meeting_first(question, search(question, k=k, filters=filters, res=res))
     elements = search(question, k=k, filters=filters, res=res, unit_types=("element",))
     passages = search(question, k=k, filters=filters, res=res, unit_types=("passage",))
     # Only elements that support an answer go first; the others would push the evidence
@@ -332,7 +335,26 @@ def retrieve_for_answer(
     elements = [e for e in elements if supports(question, e, res)]
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
-    return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
+    return _meeting_first(question, merged[:k])
+
+
+def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
+    """When the question names a meeting ("roundtable 3.1", "the Marseille workshop"),
+    hits that belong to another meeting (neither their meeting nor their section path
+    names it) go after the others; each group keeps retrieval order, hits with no meeting
+    of their own stay in place; ranks renumbered."""
+    terms = meeting_terms(question)
+
+    def elsewhere(hit: Hit) -> bool:
+        own = hit.own_meeting
+        if not terms or own is None:
+            return False
+        path = hit.element.section if hit.element else hit.passage.section
+        context = " ".join((own, *path))
+        return not all(meeting_term_matches(t, context) for t in terms)
+
+    ordered = [h for h in hits if not elsewhere(h)] + [h for h in hits if elsewhere(h)]
+    return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:

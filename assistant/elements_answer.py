@@ -143,7 +143,7 @@ def detect_element_request(question: str) -> ElementRequest | None:
     if not kinds:
         return None
     kind: ElementKind | None = kinds[0] if len(kinds) == 1 else None
-    return ElementRequest(kind=kind, meeting_terms=_meeting_terms(question))
+    return ElementRequest(kind=kind, meeting_terms=meeting_terms(question))
 
 
 def select_meeting_elements(
@@ -196,7 +196,9 @@ def _group_lists(elements: Sequence[Element]) -> list[list[Element]]:
     return lists
 
 
-def _meeting_terms(question: str) -> tuple[str, ...]:
+def meeting_terms(question: str) -> tuple[str, ...]:
+    """The meetings a question names, folded: roundtable/session numbers ("2.2") and
+    place names ("chisinau"); empty when it names none."""
     terms: list[str] = []
 
     def add(term: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ingest.elements import meeting_kind
 from ingest.models import Element, Passage
 
 
@@ -44,6 +45,7 @@ class Hit:
         score: fused score (reciprocal rank fusion; higher is better; not comparable
             across queries).
         dense_score: cosine similarity of the query and the unit, in [-1, 1].
+        doc_meeting: the document's meeting or chair (manifest), see :attr:`meeting`.
     """
 
     rank: int
@@ -53,6 +55,23 @@ class Hit:
     score: float
     dense_score: float = 0.0
     element: Element | None = None
+    doc_meeting: str | None = None
+
+    @property
+    def own_meeting(self) -> str | None:
+        """The meeting the unit itself belongs to: the element's, else the innermost
+        meeting heading of the passage's section path ("Table ronde 3.1 : …"), else None."""
+        if self.element is not None and self.element.meeting:
+            return self.element.meeting
+        for heading in reversed(self.passage.section):
+            if meeting_kind(heading) is not None:
+                return heading
+        return None
+
+    @property
+    def meeting(self) -> str | None:
+        """:attr:`own_meeting`, else the document's meeting or chair (manifest)."""
+        return self.own_meeting or self.doc_meeting
 
     @property
     def unit_id(self) -> str:
@@ -79,7 +98,7 @@ class Hit:
             "score": round(self.score, 6),
             "language": p.language,
             "element_kind": el.kind if el else None,
-            "meeting": el.meeting if el else None,
+            "meeting": self.meeting,
             "passage_label": p.label,
         }
 

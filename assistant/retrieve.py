@@ -220,7 +220,18 @@ def search(
         if dense_score is None:
             dense_score = float(res.store.vector(row) @ qvec)
         meta = res.store.document_meta(passage.doc_id)
-        hits.append(Hit(len(hits) + 1, passage, meta.title, meta.year, score, dense_score, element))
+        hits.append(
+            Hit(
+                len(hits) + 1,
+                passage,
+                meta.title,
+                meta.year,
+                score,
+                dense_score,
+                element,
+                meta.meeting,
+            )
+        )
         if len(hits) >= k:
             break
     return hits

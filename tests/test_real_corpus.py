@@ -104,3 +104,11 @@ def test_topic_question_labels_elements_with_kind_and_meeting(res) -> None:
     first = answer.citations[0].hit.element
     assert first is not None and first.meeting
     assert answer.text.startswith(f"[{first.kind.replace('_', ' ')}, {first.meeting}]")
+
+
+def test_question_naming_a_roundtable_cites_that_roundtable_first(res) -> None:
+    answer = ask("What are the expected outcomes of roundtable 3.1?", res=res)
+    assert answer.status == "answered"
+    first = answer.citations[0].hit
+    assert first.meeting and "3.1" in first.meeting
+    assert first.to_json()["meeting"] == first.meeting  # plain passages carry their meeting too
