@@ -360,9 +360,8 @@ def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
 def _overlaps(a: Hit, b: Hit) -> bool:
     if a.passage.doc_id != b.passage.doc_id:
         return False
-    sa = (a.element.start, a.element.end) if a.element else (a.passage.start, a.passage.end)
-    sb = (b.element.start, b.element.end) if b.element else (b.passage.start, b.passage.end)
-    return sa[0] < sb[1] and sb[0] < sa[1]
+    (sa, ea), (sb, eb) = a.span, b.span
+    return sa < eb and sb < ea
 
 
 def ask(
@@ -463,4 +462,4 @@ def _tokens(text: str) -> Iterator[StreamEvent]:
         yield StreamEvent("token", token=piece)
 
 
-__all__ = ["ask", "ask_stream", "extractive_answer", "fold", "verify_citation"]
+__all__ = ["ask", "ask_stream", "extractive_answer", "verify_citation"]

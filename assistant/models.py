@@ -58,6 +58,12 @@ class Hit:
     doc_meeting: str | None = None
 
     @property
+    def span(self) -> tuple[int, int]:
+        """The unit's character span in its document's cleaned text."""
+        unit = self.element if self.element is not None else self.passage
+        return unit.start, unit.end
+
+    @property
     def own_meeting(self) -> str | None:
         """The meeting the unit itself belongs to: the element's, else the innermost
         meeting heading of the passage's section path ("Table ronde 3.1 : …"), else None."""

@@ -214,39 +214,27 @@ def search(
     hits: list[Hit] = []
     for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
         passage, element = res.store.unit(row)
-        if _redundant(passage, element, hits):
-            continue
         dense_score = dense_scores.get(row)
         if dense_score is None:
             dense_score = float(res.store.vector(row) @ qvec)
         meta = res.store.document_meta(passage.doc_id)
-        hits.append(
-            Hit(
-                len(hits) + 1,
-                passage,
-                meta.title,
-                meta.year,
-                score,
-                dense_score,
-                element,
-                meta.meeting,
-            )
+        hit = Hit(
+            len(hits) + 1, passage, meta.title, meta.year, score, dense_score, element, meta.meeting
         )
+        if not _redundant(hit, hits):
+            hits.append(hit)
         if len(hits) >= k:
             break
     return hits
 
 
-def _span(passage, element) -> tuple[int, int]:
-    return (element.start, element.end) if element else (passage.start, passage.end)
-
-
-def _redundant(passage, element, hits: Sequence[Hit]) -> bool:
-    s, e = _span(passage, element)
+def _redundant(candidate: Hit, hits: Sequence[Hit]) -> bool:
+    """Whether the candidate's span contains, or lies within, a listed hit's span."""
+    s, e = candidate.span
     for h in hits:
-        if h.passage.doc_id != passage.doc_id:
+        if h.passage.doc_id != candidate.passage.doc_id:
             continue
-        hs, he = _span(h.passage, h.element)
+        hs, he = h.span
         if (hs <= s and e <= he) or (s <= hs and he <= e):
             return True
     return False

@@ -145,14 +145,6 @@ def embedding_text(passage: Passage | None = None, element: Element | None = Non
     return f"{heading}\n{passage.text}" if heading else passage.text
 
 
-def model_name_of(index_dir: Path) -> str | None:
-    """The embedding model recorded by the live index in ``index_dir``, or None if none."""
-    try:
-        return _read_meta(_live_dir(index_dir)).embedding_model
-    except StoreError:
-        return None
-
-
 def _live_dir(index_dir: Path) -> Path:
     pointer = index_dir / "CURRENT"
     if not pointer.exists():

@@ -44,8 +44,27 @@ _NUMBER_TOKEN = re.compile(
 )
 
 
+class _PrecisionRecall:
+    """Precision and recall from the match counts of a group or a kind."""
+
+    n_gold: int
+    n_gold_matched: int
+    n_extracted: int
+    n_extracted_matched: int
+
+    @property
+    def precision(self) -> float | None:
+        """Matched / extracted, or ``None`` when nothing was extracted."""
+        return _ratio(self.n_extracted_matched, self.n_extracted)
+
+    @property
+    def recall(self) -> float | None:
+        """Matched gold items / gold items, or ``None`` when there is no gold item."""
+        return _ratio(self.n_gold_matched, self.n_gold)
+
+
 @dataclass(frozen=True)
-class GroupScore:
+class GroupScore(_PrecisionRecall):
     """The score of one gold group.
 
     Attributes:
@@ -69,16 +88,6 @@ class GroupScore:
     missed: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
 
-    @property
-    def precision(self) -> float | None:
-        """Matched / extracted, or ``None`` when nothing was extracted."""
-        return _ratio(self.n_extracted_matched, self.n_extracted)
-
-    @property
-    def recall(self) -> float | None:
-        """Matched gold items / gold items, or ``None`` when the group is empty."""
-        return _ratio(self.n_gold_matched, self.n_gold)
-
     def to_json(self) -> dict[str, Any]:
         """The group as a JSON object (counts, precision, recall, missed, unexpected)."""
         return {
@@ -97,7 +106,7 @@ class GroupScore:
 
 
 @dataclass(frozen=True)
-class KindScore:
+class KindScore(_PrecisionRecall):
     """The score of one element kind over all its gold groups (counts as in GroupScore)."""
 
     kind: str
@@ -106,16 +115,6 @@ class KindScore:
     n_extracted: int
     n_extracted_matched: int
     groups: tuple[GroupScore, ...]
-
-    @property
-    def precision(self) -> float | None:
-        """Matched / extracted over the kind's groups, or ``None`` when nothing was extracted."""
-        return _ratio(self.n_extracted_matched, self.n_extracted)
-
-    @property
-    def recall(self) -> float | None:
-        """Matched gold items / gold items over the kind's groups, or ``None`` if no item."""
-        return _ratio(self.n_gold_matched, self.n_gold)
 
     def to_json(self) -> dict[str, Any]:
         """The kind as a JSON object, with its groups."""
