@@ -544,7 +544,11 @@ def _passage(r: tuple) -> Passage:
     )
 
 
-_ELEMENT_FIELDS = [f.name for f in dataclasses.fields(Element) if f.name != "section"]
+_ELEMENT_FIELDS = [
+    f.name
+    for f in dataclasses.fields(Element)
+    if f.name not in ("section", "paragraph_start", "paragraph_end")
+]
 
 
 def _element(r: tuple) -> Element:

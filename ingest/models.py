@@ -143,6 +143,10 @@ class Passage:
     ``text == document.text[start:end]``. ``passage_id`` is derived from doc id, span and
     text. ``label`` is a human-readable citation such as
     ``"GFMD 2011 … (2011), p. 4, Messages essentiels de l'atelier de Chisinau…"``.
+    ``paragraph_start``/``paragraph_end``: the document's own paragraph numbers
+    ("12. La première réunion…") the passage covers, or None when the source numbers
+    none. ``sentences``: sentence spans (absolute offsets in the cleaned document text)
+    inside the passage; the store keeps one embedding per sentence.
     """
 
     passage_id: str
@@ -156,6 +160,9 @@ class Passage:
     language: str | None
     kind: Literal["body", "footnote"] = "body"
     label: str = ""
+    paragraph_start: int | None = None
+    paragraph_end: int | None = None
+    sentences: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,7 @@ class Element:
         start, end: span in the cleaned document text.
         language: ISO 639-1 code, or None if undetected.
         section: the heading path of the item.
+        paragraph_start, paragraph_end: the document's paragraph numbers, or None.
     """
 
     element_id: str
@@ -194,6 +202,8 @@ class Element:
     end: int
     language: str | None
     section: tuple[str, ...] = field(default_factory=tuple)
+    paragraph_start: int | None = None
+    paragraph_end: int | None = None
 
 
 @dataclass(frozen=True)
