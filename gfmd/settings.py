@@ -127,6 +127,26 @@ class UISettings(_Section):
     max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload (MB).")
 
 
+class StoreSettings(_Section):
+    url: str | None = Field(
+        None,
+        description="Where the corpus store lives: None = the embedded store in index_dir "
+        "(SQLite + FAISS); 'postgresql://user@host:port/db' = a PostgreSQL server with "
+        "pgvector (corpus.pgstore).",
+    )
+    lock_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        description="How long a writer waits for another process's write to finish (seconds).",
+    )
+
+
+class IngestSettings(_Section):
+    max_file_mb: float = Field(
+        100.0, gt=0, description="Largest report file ingest accepts (MB, 10^6 bytes)."
+    )
+
+
 class Settings(BaseSettings):
     """Application settings; see the module docstring for environment overrides."""
 
@@ -150,6 +170,13 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "corpus" / "terminology.tsv",
         description="English/French/Spanish term equivalents used for query expansion.",
     )
+    models_dir: Path = Field(
+        Path.home() / ".local" / "share" / "gfmd" / "models",
+        description="Where 'gfmd models fetch' puts verified model files (never inside "
+        "the checkout).",
+    )
+    store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
