@@ -53,6 +53,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gfmd.errors import IngestError
 from ingest.models import BlockKind, PageSpan, RawDocument
 from ingest.structure import (
     BULLET_CHARS,
@@ -219,6 +220,41 @@ _DANGLING_END = re.compile(
 _WORDS = re.compile(r"[^\W\d_]+(?:[’'\-][^\W\d_]+)*")
 
 
+class _NoConvergence(Exception):
+    """A cleaning loop ran past its bound (a bug: a loop that failed to advance)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
+class _Bound:
+    """An explicit bound on one cleaning loop.
+
+    Every loop of this module advances by at least one line per pass, so a loop over
+    ``n`` lines makes at most ``n`` passes; the bound allows ``2 * n + 16`` and raises
+    :class:`_NoConvergence` past it, which :func:`clean_pages` turns into an
+    :class:`~gfmd.errors.IngestError` ("cleaning did not converge") instead of a hang.
+    """
+
+    __slots__ = ("limit", "passes", "stage")
+
+    def __init__(self, stage: str, n: int) -> None:
+        self.stage = stage
+        self.limit = 2 * n + 16
+        self.passes = 0
+
+    def tick(self) -> None:
+        """Count one pass of the loop.
+
+        Raises:
+            _NoConvergence: past the bound.
+        """
+        self.passes += 1
+        if self.passes > self.limit:
+            raise _NoConvergence(self.stage)
+
+
 # ---------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------
@@ -232,7 +268,18 @@ def clean_pages(raw: RawDocument) -> CleanText:
 
     Returns:
         The cleaned text with page spans, footnotes and provisional segments.
+
+    Raises:
+        IngestError: a cleaning loop ran past its bound ("cleaning did not converge in
+            the <stage> step"); every loop is bounded so that a bug cannot hang ingest.
     """
+    try:
+        return _clean(raw)
+    except _NoConvergence as exc:
+        raise IngestError(raw.path, f"cleaning did not converge in the {exc.stage} step") from None
+
+
+def _clean(raw: RawDocument) -> CleanText:
     paged = any(p.number is not None for p in raw.pages)
     lines = _normalise(raw)
     if raw.fmt == "md":
@@ -333,7 +380,9 @@ def _strip_md_inline(text: str) -> str:
 def _markdown(lines: list[_Line]) -> list[_Line]:
     out: list[_Line] = []
     i = 0
+    bound = _Bound("markdown", len(lines))
     while i < len(lines):
+        bound.tick()
         ln = lines[i]
         t = ln.text
         if not t:
@@ -356,7 +405,7 @@ def _markdown(lines: list[_Line]) -> list[_Line]:
         if t.startswith("**") or t.startswith("__"):
             marker = t[:2]
             j = i
-            while j < len(lines) and j - i < 5 and lines[j].text:
+            while j < len(lines) and j - i < 5 and lines[j].text:  # bounded: 5 lines
                 if lines[j].text.endswith(marker) and (j > i or len(lines[j].text) > 4):
                     break
                 j += 1
@@ -383,6 +432,10 @@ def _markdown(lines: list[_Line]) -> list[_Line]:
         ln.text = _strip_md_inline(t)
         out.append(ln)
         i += 1
+    # Merged bold runs left lines out: renumber, so that ``idx`` is again the position
+    # in the list the later steps index (``lines[ln.idx - 1]`` is the previous line).
+    for n, ln in enumerate(out):
+        ln.idx = n
     return out
 
 
@@ -471,7 +524,7 @@ def _running_lines(lines: list[_Line], paged: bool) -> int:
         if ln.gone != "pagenum":
             continue
         j = k - 1
-        while j >= 0 and not lines[j].text and k - j <= 4:
+        while j >= 0 and not lines[j].text and k - j <= 4:  # bounded: 4 lines
             j -= 1
         if j < 0 or k - j > 4 or lines[j].gone:
             continue
@@ -537,14 +590,16 @@ def _footnotes(lines: list[_Line], paged: bool) -> list[_Note]:
     expected = 1
     i = 0
     n_lines = len(lines)
+    bound = _Bound("footnotes", n_lines)
     while i < n_lines:
+        bound.tick()
         ln = lines[i]
         sep_before = _separator_before(lines, i)
         number = _footnote_start(ln, expected, first=not notes and sep_before)
         if number is not None and (sep_before or (paged and _in_page_tail(lines, i))):
             j = _take_zone(lines, i, notes, expected, paged)
             expected = notes[-1].number + 1 if notes else expected
-            i = j
+            i = max(j, i + 1)  # always advance
             continue
         # A footnote continued from the previous page, after the next separator.
         if (
@@ -562,6 +617,11 @@ def _footnotes(lines: list[_Line], paged: bool) -> list[_Note]:
                 lines[j].gone = "footnote"
                 notes[-1].lines.append(lines[j])
                 j += 1
+            if j == i:
+                # The first line already resumes the body (indented, a "(a)" item…):
+                # nothing continues the footnote here; move on to the next line.
+                i += 1
+                continue
             _mark_break(lines, i, j)
             if j < n_lines and _footnote_start(lines[j], expected) is not None:
                 j = _take_zone(lines, j, notes, expected, paged)
@@ -615,7 +675,9 @@ def _take_zone(lines: list[_Line], i: int, notes: list[_Note], expected: int, pa
     j = i
     page = lines[i].page
     current: _Note | None = None
+    bound = _Bound("footnote zone", len(lines) - i)
     while j < len(lines):
+        bound.tick()
         ln = lines[j]
         if paged and ln.page != page:
             break
@@ -654,7 +716,7 @@ def _propagate_breaks(lines: list[_Line]) -> None:
 def _mark_break(lines: list[_Line], i: int, j: int) -> None:
     """Note that a zone was removed between lines[i-1] and lines[j]."""
     k = i - 1
-    while k >= 0 and (lines[k].gone or not lines[k].text):
+    while k >= 0 and (lines[k].gone or not lines[k].text):  # bounded: k decreases to -1
         if _is_separator(lines[k]) and not lines[k].text:
             lines[k].gone = "rule"
         k -= 1
@@ -811,7 +873,7 @@ def _heading_run(
         return (1, guess) if guess else None
     run = [ln]
     j = i + 1
-    while j < len(lines) and len(run) < 5:
+    while j < len(lines) and len(run) < 5:  # bounded: 5 lines
         nxt = lines[j]
         if not nxt.text or run[-1].brk or list_label(nxt.text) or nxt.md_level:
             break
@@ -862,7 +924,9 @@ def _segments(body: list[_Line], width: float) -> list[_Seg]:
     prev: _Line | None = None
     gap = ""  # "", "hard" (blank lines) or "soft" (page break / removed zone)
     i = 0
+    bound = _Bound("segments", len(body))
     while i < len(body):
+        bound.tick()
         ln = body[i]
         if not ln.text:
             if ln.brk:
@@ -875,7 +939,7 @@ def _segments(body: list[_Line], width: float) -> list[_Seg]:
             gap = "soft"
         if ln.text == "•":  # a bullet glyph alone on its line: the next text is an item
             j = i + 1
-            while j < len(body) and not body[j].text:
+            while j < len(body) and not body[j].text:  # bounded: j increases to len(body)
                 j += 1
             if j < len(body):
                 body[j].text = "• " + body[j].text.lstrip("• ")

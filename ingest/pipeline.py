@@ -6,6 +6,7 @@ functions are its steps, usable on their own (tests, reports).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from gfmd.errors import IngestError
+from gfmd.errors import GfmdError, IngestError
 from gfmd.settings import Settings, get_settings
 from ingest.chunk import chunk_document
 from ingest.clean import CleanText, clean_pages
@@ -21,6 +22,8 @@ from ingest.language import detect_language
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.models import Block, Document, DocumentMeta, IngestedDocument, RawDocument
 from ingest.structure import classify_heading, parse_blocks
+
+logger = logging.getLogger(__name__)
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
@@ -145,17 +148,38 @@ def ingest_file(
         (key messages, guiding questions, recommendations).
 
     Raises:
-        IngestError: the file cannot be read (see :func:`ingest.loaders.load_file`).
+        IngestError: the file cannot be read (see :func:`ingest.loaders.load_file`), a
+            cleaning step did not converge, or an unexpected error occurred while
+            processing it (reason ``"could not be processed (<error type>: …); please
+            report this file"``, the traceback logged): one bad file is rejected on its
+            own, never stopping the other files of the same call.
     """
     settings = settings or get_settings()
-    raw = load_file(path)
-    meta = meta or infer_meta(path, raw)
-    doc = build_document(raw, meta)
-    passages = chunk_document(doc, settings.chunking)
-    from ingest.elements import extract_elements  # owned by the elements stage
+    raw = load_file(path, settings=settings)
+    try:
+        meta = meta or infer_meta(path, raw)
+        doc = build_document(raw, meta)
+        passages = chunk_document(doc, settings.chunking)
+        from ingest.elements import extract_elements  # owned by the elements stage
 
-    elements = extract_elements(doc)
+        elements = extract_elements(doc)
+    except GfmdError:
+        raise
+    except Exception as exc:  # a bug on this file: reject it, keep the traceback
+        logger.exception("ingest of %s failed", path)
+        raise IngestError(
+            str(path), f"{INTERNAL_ERROR} ({_describe(exc)}); please report this file"
+        ) from exc
     return IngestedDocument(document=doc, passages=passages, elements=tuple(elements))
+
+
+INTERNAL_ERROR = "could not be processed"
+"""How the reason of an unexpected processing error starts (a bug, not a bad file)."""
+
+
+def _describe(exc: BaseException, limit: int = 160) -> str:
+    msg = f"{type(exc).__name__}: {exc}".strip()
+    return msg if len(msg) <= limit else msg[: limit - 1] + "…"
 
 
 def find_report_files(paths: Sequence[Path]) -> tuple[list[Path], list[IngestError]]:
