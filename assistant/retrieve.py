@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.models import Filters, Hit
+from assistant.requests import check_filters, check_k, check_question
 from assistant.terminology import Terminology, load_terminology
 from corpus.analysis import analyze
 from corpus.embeddings import Embedder, make_embedder
@@ -35,7 +36,6 @@ from corpus.store import Store
 from gfmd.errors import QueryError
 from gfmd.settings import Settings, get_settings
 from ingest.language import detect_language
-from ingest.models import ELEMENT_KINDS
 
 MAX_QUERY_CHARS = 2000
 """Longer inputs are not questions; they are refused rather than silently truncated."""
@@ -88,37 +88,38 @@ def _live_name(index_dir: Path) -> str:
         return ""
 
 
-def validate(query: str, filters: Filters, store: Store) -> str:
-    """Check a query and its filters.
+def validate(query: object, filters: object, store: Store, *, k: object = None) -> str:
+    """Check a query, its filters and the number of hits asked for.
+
+    The type and content rules are those of :mod:`assistant.requests` (a string with a
+    letter or digit and no lone surrogate; ``k`` in 1..100; years in 1900..2100; known
+    language codes and element kinds); this adds the length bound and the document ids
+    the store knows.
+
+    Args:
+        query: the question as given by any caller.
+        filters: :class:`~assistant.models.Filters` (or None).
+        store: for the known document ids.
+        k: hits wanted, or None for the default.
 
     Returns:
         The query, stripped.
 
     Raises:
-        QueryError: empty or over-long query, unknown document id, unknown element kind,
-            inverted year range.
+        QueryError: not a string, empty, over-long, a lone surrogate, no words to search;
+            unknown document id, language or element kind; a year out of range or an
+            inverted year range; ``k`` not a whole number in 1..100.
     """
-    q = (query or "").strip()
-    if not q:
-        raise QueryError("empty query: type a question or some keywords")
+    q = check_question(query)
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
-    if filters.doc_ids:
-        unknown = sorted(set(filters.doc_ids) - store.doc_ids())
+    check_k(k)
+    checked = check_filters(filters)
+    if checked.doc_ids:
+        unknown = sorted(set(checked.doc_ids) - store.doc_ids())
         if unknown:
             known = ", ".join(sorted(store.doc_ids()))
             raise QueryError(f"unknown document {', '.join(unknown)} (known: {known})")
-    bad_kinds = sorted(set(filters.kinds) - set(ELEMENT_KINDS))
-    if bad_kinds:
-        raise QueryError(
-            f"unknown element kind {', '.join(bad_kinds)} (known: {', '.join(ELEMENT_KINDS)})"
-        )
-    if (
-        filters.year_min is not None
-        and filters.year_max is not None
-        and filters.year_min > filters.year_max
-    ):
-        raise QueryError(f"year range {filters.year_min}-{filters.year_max} is empty")
     return q
 
 
@@ -192,8 +193,9 @@ def search(
     """
     res = res or resources(settings)
     filters = filters or Filters()
-    q = validate(query, filters, res.store)
-    k = k or res.settings.retrieval.top_k
+    q = validate(query, filters, res.store, k=k)
+    filters = check_filters(filters)
+    k = check_k(k) or res.settings.retrieval.top_k
     r = res.settings.retrieval
     rows = res.store.allowed_rows(
         doc_ids=filters.doc_ids,

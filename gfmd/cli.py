@@ -2,6 +2,13 @@
 
 Every command prints a human-readable result, or JSON with ``--json``. Errors of this
 project (:class:`gfmd.errors.GfmdError`) become one line on stderr and exit status 2.
+
+``search --batch`` / ``ask --batch`` print one JSON line per input line, each with its
+``"line"`` number (1-based, in the file). A line that fails (not JSON, no ``"q"``, a
+question or filter :mod:`assistant.requests` refuses, any project error) prints the
+same object with empty results and an ``"error"`` field (``ask``: ``"status":
+"error"``), is reported on stderr as ``gfmd: FILE:N: reason``, and the batch goes on;
+the exit status is then 2.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +50,36 @@ def _emit(obj: dict, as_json: bool, human: str) -> None:
 
 
 def _filters(args: argparse.Namespace):
-    from assistant.models import Filters
+    """The filter options, checked (:func:`assistant.requests.check_filters`).
 
-    return Filters(
-        doc_ids=tuple(args.doc or ()),
-        year_min=args.year if args.year is not None else getattr(args, "year_min", None),
-        year_max=args.year if args.year is not None else getattr(args, "year_max", None),
-        languages=tuple(args.lang or ()),
-        kinds=tuple(getattr(args, "kind", None) or ()),
+    Raises:
+        QueryError: ``--year`` out of range, an unknown ``--lang`` or ``--kind``.
+    """
+    from assistant.models import Filters
+    from assistant.requests import check_filters, check_year
+
+    year = check_year(args.year, "--year")
+    return check_filters(
+        Filters(
+            doc_ids=tuple(args.doc or ()),
+            year_min=year if year is not None else getattr(args, "year_min", None),
+            year_max=year if year is not None else getattr(args, "year_max", None),
+            languages=tuple(args.lang or ()),
+            kinds=tuple(getattr(args, "kind", None) or ()),
+        )
     )
 
 
-def _batch(path: str) -> Iterator[str]:
-    """Questions of a JSONL batch file (one object per line with a ``q`` field)."""
+def _batch(path: str) -> Iterator[tuple[int, object]]:
+    """``(line number, decoded JSON value)`` of each non-blank line of a JSONL batch file;
+    a line that is not JSON comes as a :class:`QueryError` in place of its value (bytes
+    that are not UTF-8 decode to lone surrogates, which the question check refuses).
+
+    Raises:
+        QueryError: the file cannot be opened.
+    """
     try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115
+        fh = open(path, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
     except OSError as exc:
         raise QueryError(f"{path}: cannot read batch file ({exc.strerror})") from None
     with fh:
@@ -65,10 +87,51 @@ def _batch(path: str) -> Iterator[str]:
             if not line.strip():
                 continue
             try:
-                q = json.loads(line)["q"]
-            except (ValueError, KeyError, TypeError):
-                raise QueryError(f"{path}:{n}: not a JSON object with a 'q' field") from None
-            yield q
+                yield n, json.loads(line)
+            except ValueError:
+                yield n, QueryError("not a JSON object with a 'q' field")
+
+
+def _run_batch(
+    args: argparse.Namespace,
+    run_one: Callable[[Any], dict],
+    failed_line: Callable[[str | None, str], dict],
+) -> int:
+    """Run each line of ``args.batch``; print one JSON line per line (see module doc).
+
+    Args:
+        args: the parsed command line (``batch`` and the filter options, the defaults
+            of every line).
+        run_one: a checked :class:`assistant.requests.Request` -> its JSON object.
+        failed_line: (the line's question or None, the error message) -> the JSON
+            object of a failed line.
+
+    Returns:
+        0 when every line ran, 2 when any failed.
+    """
+    from assistant.requests import parse_request
+
+    defaults = _filters(args)
+    failures = 0
+    for n, raw in _batch(args.batch):
+        try:
+            if isinstance(raw, QueryError):
+                raise raw
+            obj = run_one(parse_request(raw, defaults=defaults))
+        except GfmdError as exc:
+            failures += 1
+            q = raw.get("q") if isinstance(raw, dict) else None
+            obj = failed_line(q if isinstance(q, str) else None, str(exc))
+            print(f"gfmd: {args.batch}:{n}: {exc}", file=sys.stderr)
+        print(json.dumps({"line": n, **obj}, ensure_ascii=False, default=str))
+    return 2 if failures else 0
+
+
+def _printable_query(value: object) -> str | None:
+    """A question fit for JSON output: lone surrogates escaped (they cannot be encoded)."""
+    if not isinstance(value, str):
+        return None
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # ----------------------------------------------------------------------- commands
@@ -161,13 +224,22 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     res = resources(settings)
     filters = _filters(args)
-    queries = _batch(args.batch) if args.batch else [args.query]
     if not args.batch and args.query is None:
         raise QueryError("give a QUERY or --batch FILE")
-    for q in queries:
-        hits = search(q, k=args.k, filters=filters, res=res)
-        obj = {"query": q, "hits": [h.to_json() for h in hits]}
-        _emit(obj, args.json or bool(args.batch), _format_hits(q, hits))
+    if args.batch:
+
+        def run_one(req: Any) -> dict:
+            k = req.k if req.k is not None else args.k
+            hits = search(req.question, k=k, filters=req.filters, res=res)
+            return {"query": req.question, "hits": [h.to_json() for h in hits]}
+
+        def failed(q: str | None, error: str) -> dict:
+            return {"query": _printable_query(q), "hits": [], "error": error}
+
+        return _run_batch(args, run_one, failed)
+    hits = search(args.query, k=args.k, filters=filters, res=res)
+    obj = {"query": args.query, "hits": [h.to_json() for h in hits]}
+    _emit(obj, args.json, _format_hits(args.query, hits))
     return 0
 
 
@@ -216,10 +288,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
     if not args.batch and args.question is None:
         raise QueryError("give a QUESTION or --batch FILE")
-    questions = _batch(args.batch) if args.batch else [args.question]
-    for q in questions:
-        answer = ask(q, filters=filters, res=res, llm=llm)
-        _emit(answer.to_json(), args.json or bool(args.batch), format_answer(answer))
+    if args.batch:
+
+        def run_one(req: Any) -> dict:
+            return ask(req.question, filters=req.filters, res=res, llm=llm).to_json()
+
+        def failed(q: str | None, error: str) -> dict:
+            return {
+                "question": _printable_query(q),
+                "status": "error",
+                "answer": "",
+                "citations": [],
+                "mode": "extractive" if llm is None else "generative",
+                "question_language": None,
+                "notice": error,
+                "dropped_markers": 0,
+                "unsupported": [],
+                "closest": [],
+                "error": error,
+            }
+
+        return _run_batch(args, run_one, failed)
+    answer = ask(args.question, filters=filters, res=res, llm=llm)
+    _emit(answer.to_json(), args.json, format_answer(answer))
     return 0
 
 

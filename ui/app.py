@@ -441,10 +441,26 @@ class App:
         languages: list[str] | None = None,
         kinds: list[str] | None = None,
     ) -> dict:
-        """Hybrid search; the JSON of ``gfmd search --json``: ``{"query", "hits"}``."""
+        """Hybrid search; the JSON of ``gfmd search --json``: ``{"query", "hits"}``.
+
+        Arguments are checked by :func:`assistant.requests.parse_request` (types, k in
+        1..100, years, languages, kinds); a refused one is a ``gr.Error`` with the reason.
+        """
+        from assistant.requests import parse_request
+
         try:
-            filters = make_filters(doc_ids, year_min, year_max, languages, kinds)
-            hits = search(query, k=k, filters=filters, res=self.res())
+            req = parse_request(
+                {
+                    "q": query,
+                    "k": k,
+                    "doc_ids": doc_ids,
+                    "year_min": year_min,
+                    "year_max": year_max,
+                    "languages": languages,
+                    "kinds": kinds,
+                }
+            )
+            hits = search(req.question, k=req.k, filters=req.filters, res=self.res())
         except GfmdError as exc:
             raise gr.Error(str(exc)) from None
         return {"query": query, "hits": [h.to_json() for h in hits]}
@@ -458,10 +474,25 @@ class App:
         languages: list[str] | None = None,
         kinds: list[str] | None = None,
     ) -> dict:
-        """Answer with citations; the JSON of ``gfmd ask --json``."""
+        """Answer with citations; the JSON of ``gfmd ask --json``.
+
+        Arguments are checked by :func:`assistant.requests.parse_request`; a refused one
+        is a ``gr.Error`` with the reason.
+        """
+        from assistant.requests import parse_request
+
         try:
-            filters = make_filters(doc_ids, year_min, year_max, languages, kinds)
-            answer = ask(question, filters=filters, res=self.res(), llm=self.llm)
+            req = parse_request(
+                {
+                    "q": question,
+                    "doc_ids": doc_ids,
+                    "year_min": year_min,
+                    "year_max": year_max,
+                    "languages": languages,
+                    "kinds": kinds,
+                }
+            )
+            answer = ask(req.question, filters=req.filters, res=self.res(), llm=self.llm)
         except GfmdError as exc:
             raise gr.Error(str(exc)) from None
         return answer.to_json()
