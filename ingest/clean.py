@@ -42,6 +42,11 @@ blocks. The steps, in order:
 
 Every segment is separated from the next by one blank line (``"\\n\\n"``) in
 :attr:`CleanText.text`.
+
+Every loop advances by at least one line per pass and carries an explicit bound
+(:class:`_Bound`, ``2 * lines + 16`` passes); a loop past its bound is a bug, reported as
+:class:`~gfmd.errors.IngestError` "cleaning did not converge in the … step" for that
+file instead of hanging ingest (issue 11).
 """
 
 from __future__ import annotations
