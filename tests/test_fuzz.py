@@ -3,10 +3,11 @@
 
 Each case must end in success or a typed :class:`gfmd.errors.GfmdError` — never another
 exception, never an "internal error" rejection (a bug caught by ``ingest_file``'s
-last-resort handler), never a hang (each case runs under an alarm of
-:data:`CASE_TIMEOUT_S`). Each test stops at its time budget and asserts it ran a minimum
-number of cases; ``pytest -s`` prints the counts. The cases are drawn from
-``random.Random(1234)``, so a failure names a case that reproduces.
+last-resort handler) or "did not converge" one (a cleaning loop at its bound), never a
+hang (each case runs under an alarm of :data:`CASE_TIMEOUT_S`). Each test stops at its
+time budget (the three add up to 60 s) and asserts it ran a minimum number of cases;
+``pytest -s`` prints the counts. The cases are drawn from ``random.Random(1234)``, so a
+failure names a case that reproduces.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def test_mutated_pdfs_are_ingested_or_rejected_never_crash_or_hang(tmp_path: Pat
             path.write_bytes(data or b"%")
             yield f"pdf case {n} ({op} of pool[{src}])", partial(ingest_file, path)
 
-    counts, failures = _run_cases(cases(), budget_s=35, classify=_ingest_outcome)
+    counts, failures = _run_cases(cases(), budget_s=25, classify=_ingest_outcome)
     print(f"\nfuzz PDFs: {dict(counts)}")
     assert not failures, failures[:10]
     assert counts["cases"] >= 60, counts
@@ -270,7 +271,7 @@ def test_mutated_text_files_are_ingested_or_rejected_never_crash_or_hang(tmp_pat
                 partial(ingest_file, path),
             )
 
-    counts, failures = _run_cases(cases(), budget_s=35, classify=_ingest_outcome)
+    counts, failures = _run_cases(cases(), budget_s=25, classify=_ingest_outcome)
     print(f"\nfuzz text files: {dict(counts)}")
     assert not failures, failures[:10]
     assert counts["cases"] >= 60, counts
@@ -355,8 +356,8 @@ def test_random_queries_are_answered_or_refused_never_crash(settings: Settings) 
             else:
                 yield label, partial(validate, query, filters, res.store, k=k)
 
-    counts, failures = _run_cases(cases(), budget_s=20, classify=_query_outcome)
+    counts, failures = _run_cases(cases(), budget_s=10, classify=_query_outcome)
     print(f"\nfuzz queries: {dict(counts)}")
     assert not failures, failures[:10]
-    assert counts["cases"] >= 200, counts
+    assert counts["cases"] >= 100, counts
     assert counts["ok"] and counts["rejected"], counts
