@@ -150,16 +150,14 @@ def test_incremental_write_keeps_other_rows_and_vectors(settings: Settings) -> N
     store = build(settings)
     before = {u: store.vector(u).copy() for u, _ in store.dense_search(EMB.embed(["x"])[0], 50)}
 
-    class Counting:
-        calls: list[int] = []
+    calls: list[int] = []
 
-        def __call__(self, texts):
-            self.calls.append(len(texts))
-            return EMB.embed(texts)
+    def counting(texts):
+        calls.append(len(texts))
+        return EMB.embed(texts)
 
-    counting = Counting()
     store.write([make_doc("c", ["Un troisième rapport."])], vectors=counting)
-    assert sum(counting.calls) == 1  # only the new document is embedded
+    assert sum(calls) == 1  # only the new document is embedded
     for uid, vec in before.items():
         assert np.array_equal(store.vector(uid), vec)
 
