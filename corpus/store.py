@@ -36,6 +36,7 @@ at most 20,000 units is then computed exactly from the stored vectors).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -893,10 +894,8 @@ class EmbeddedStore:
     def close(self) -> None:
         with self._conns_lock:
             for conn in self._conns:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:  # pragma: no cover
-                    pass
             self._conns.clear()
         self._local = threading.local()
 
