@@ -270,13 +270,14 @@ class _Snapshot:
 
 
 def _new_index(dim: int, approximate: bool) -> faiss.Index:
+    inner: faiss.Index
     if approximate:
-        inner = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = 80
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        inner = hnsw
     else:
         inner = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIDMap2(inner)
-    return index
+    return faiss.IndexIDMap2(inner)
 
 
 def _vecs(blobs: Sequence[bytes], dim: int) -> np.ndarray:
@@ -562,12 +563,13 @@ class EmbeddedStore:
             return self._build_from_blobs(conn, sid, gen, meta)
         try:
             index = faiss.read_index(str(candidates[-1]))
-            file_ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+            file_ids = faiss.vector_to_array(index.id_map).astype(np.int64)  # type: ignore[attr-defined]
             if index.d != meta.dim or len(np.unique(file_ids)) != len(file_ids):
                 raise ValueError("dimension or ids do not fit")
         except (RuntimeError, ValueError, AttributeError):
             return self._build_from_blobs(conn, sid, gen, meta)
-        approximate = isinstance(faiss.downcast_index(index.index), faiss.IndexHNSWFlat)
+        inner = faiss.downcast_index(index.index)  # type: ignore[attr-defined]
+        approximate = isinstance(inner, faiss.IndexHNSWFlat)
         live = np.array([r[0] for r in conn.execute("SELECT unit_id FROM units")], np.int64)
         max_id = int(live.max()) if len(live) else 0
         in_range = file_ids[file_ids <= max_id]
@@ -1175,8 +1177,8 @@ class EmbeddedReader:
             sel, keep = snap.selector()
             limit = snap.count
         if snap.shared.approximate:
-            params: faiss.SearchParameters = faiss.SearchParametersHNSW()
-            params.efSearch = max(64, 2 * k)
+            params: faiss.SearchParameters = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(64, 2 * k)  # type: ignore[attr-defined]
         else:
             params = faiss.SearchParameters()
         if sel is not None:
@@ -1280,19 +1282,30 @@ _ELEMENT_COLS = (
 
 def _passage(r: tuple) -> Passage:
     return Passage(
-        *r[:7],
-        tuple(json.loads(r[7])),
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        tuple(tuple(s) for s in json.loads(r[13])),  # type: ignore[misc]
+        passage_id=r[0],
+        doc_id=r[1],
+        text=r[2],
+        start=r[3],
+        end=r[4],
+        page_start=r[5],
+        page_end=r[6],
+        section=tuple(json.loads(r[7])),
+        language=r[8],
+        kind=r[9],
+        label=r[10],
+        paragraph_start=r[11],
+        paragraph_end=r[12],
+        sentences=tuple((int(a), int(b)) for a, b in json.loads(r[13])),
     )
 
 
+_ELEMENT_FIELDS = [f.name for f in dataclasses.fields(Element)]
+
+
 def _element(r: tuple) -> Element:
-    return Element(*r[:15], tuple(json.loads(r[15])), r[16], r[17])
+    values = dict(zip(_ELEMENT_FIELDS, r[:18], strict=True))
+    values["section"] = tuple(json.loads(r[15]))
+    return Element(**values)
 
 
 def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | None:
@@ -1427,10 +1440,10 @@ def _insert_doc(
         )  # fmt: skip
         sv = sentences.get(p.passage_id)
         if sv is not None:
-            for i, ((s, e), v) in enumerate(zip(sv.spans, sv.vectors, strict=True)):
+            for i, ((s0, s1), v) in enumerate(zip(sv.spans, sv.vectors, strict=True)):
                 conn.execute(
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
-                    (p.passage_id, i, s, e, np.asarray(v, np.float32).tobytes()),
+                    (p.passage_id, i, s0, s1, np.asarray(v, np.float32).tobytes()),
                 )
     for seq, e in enumerate(ingested.elements):
         conn.execute(
