@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def build(index_dir: Path, units: int, settings: Settings) -> float:
     emb = HashingEmbedder()
     rng = np.random.default_rng(0)
 
-    def random_vectors(texts: list[str]) -> np.ndarray:
+    def random_vectors(texts: Sequence[str]) -> np.ndarray:
         v = rng.standard_normal((len(texts), emb.dim)).astype(np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
