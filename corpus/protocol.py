@@ -225,7 +225,12 @@ class CorpusStore(StoreReader, Protocol):
     """A store: reads (on the latest committed version), pinned readers and writes."""
 
     def reader(self) -> AbstractContextManager[StoreReader]:
-        """A view pinned to the latest committed version for the duration of a request."""
+        """A view pinned to the latest committed version for the duration of a request.
+
+        Use one per request (``with store.reader() as r:``) from the thread that opened
+        it; do not keep it across a generator's ``yield`` (a streaming handler may resume
+        on another thread). While a reader is open on a thread, the store's own read
+        methods called on that thread read through it (same pinned version)."""
         ...
 
     def write(
