@@ -744,6 +744,8 @@ class EmbeddedStore:
             StoreError: lock timeout, wrong embedding shape, unknown doc id to remove;
                 the store is unchanged.
         """
+        if precomputed is not None and len(precomputed) != len(add):
+            raise StoreError(f"{len(precomputed)} precomputed vector sets for {len(add)} documents")
         embedded = precomputed or _embed_documents(
             add, vectors, self.settings.embedding.batch_size, progress
         )
