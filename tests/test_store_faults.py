@@ -239,3 +239,18 @@ def test_damaged_store_is_one_line_and_rc_2(
         lines = err.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, err)
         assert "Traceback" not in err
+
+
+def test_resources_keep_one_store_object_that_sees_new_writes(tmp_path: Path) -> None:
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    writer.write([make_doc("a", ["Les transferts de fonds des migrants."])], vectors=EMB.embed)
+    res = resources(settings)
+    store = res.store
+    assert {h.passage.doc_id for h in search("diaspora villages", res=res)} == {"a"}
+    writer.write([make_doc("b", ["La diaspora investit dans les villages."])], vectors=EMB.embed)
+    assert resources(settings, reload=True).store is store  # never swapped under readers
+    assert search("diaspora villages", res=res)[0].passage.doc_id == "b"
+    writer.close()
