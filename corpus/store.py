@@ -473,6 +473,10 @@ class EmbeddedStore:
         self._local.active = view
         try:
             yield view
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: read failed ({exc}); run 'gfmd ingest --rebuild'"
+            ) from None
         finally:
             self._local.active = None
             if conn.in_transaction:
