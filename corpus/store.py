@@ -30,7 +30,7 @@ unreadable or inconsistent cache is rebuilt from the vectors in SQLite. Nothing 
 unpickled.
 
 Dense search is exact (``IndexFlatIP``) below ``store.ann_min_units`` live units and
-approximate above (``IndexHNSWFlat``, M=32, efSearch ≥ 64; a filtered search allowing
+approximate above (``IndexHNSWFlat``, M=32, efConstruction 80, efSearch max(128, 4k); a filtered search allowing
 at most 20,000 units is then computed exactly from the stored vectors).
 """
 
@@ -1184,7 +1184,7 @@ class EmbeddedReader:
             limit = snap.count
         if snap.shared.approximate:
             params: faiss.SearchParameters = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-            params.efSearch = max(64, 2 * k)  # type: ignore[attr-defined]
+            params.efSearch = max(128, 4 * k)  # type: ignore[attr-defined]
         else:
             params = faiss.SearchParameters()
         if sel is not None:
