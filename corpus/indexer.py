@@ -111,11 +111,29 @@ def ingest_paths(
         IngestError: no report files at all (e.g. an empty folder); per-file problems
             are reported as ``rejected`` results instead and the other files go on.
     """
-    from ingest.pipeline import find_report_files, ingest_file
 
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings.embedding)
     store = _open_for_write(settings, embedder, rebuild)
+    try:
+        report = _ingest_into(store, paths, settings, rebuild, embedder, on_file, on_embed)
+    finally:
+        store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_into(
+    store: CorpusStore,
+    paths: Sequence[Path],
+    settings: Settings,
+    rebuild: bool,
+    embedder: Embedder,
+    on_file: Callable[[int, int, Path], None] | None,
+    on_embed: Callable[[int, int], None] | None,
+) -> IngestReport:
+    from ingest.pipeline import find_report_files, ingest_file
+
     files, errors = find_report_files(list(paths))
     report = IngestReport(index_dir=str(settings.index_dir))
     report.files.extend(FileResult(e.path, "rejected", reason=e.reason) for e in errors)
@@ -164,18 +182,14 @@ def ingest_paths(
                 len(ingested.elements),
             )
         )
-    try:
-        if new_docs or rebuild:
-            store.write(
-                new_docs,
-                vectors=lambda texts: embedder.embed(texts),
-                progress=on_embed,
-                replace_all=rebuild,
-            )
-        _fill_totals(report, store)
-    finally:
-        store.close()
-    report.seconds = time.perf_counter() - started
+    if new_docs or rebuild:
+        store.write(
+            new_docs,
+            vectors=lambda texts: embedder.embed(texts),
+            progress=on_embed,
+            replace_all=rebuild,
+        )
+    _fill_totals(report, store)
     return report
 
 
