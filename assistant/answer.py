@@ -392,11 +392,13 @@ def ask(
         StoreError: no index / index built with other settings.
     """
     answer: Answer | None = None
-    for event in ask_stream(
-        question, filters=filters, settings=settings, res=res, llm=llm, history=history
-    ):
-        if event.kind == "answer":
-            answer = event.answer
+    res = res or resources(settings)
+    with res.store.reader():  # one pinned store version for the whole answer
+        for event in ask_stream(
+            question, filters=filters, settings=settings, res=res, llm=llm, history=history
+        ):
+            if event.kind == "answer":
+                answer = event.answer
     assert answer is not None
     return answer
 

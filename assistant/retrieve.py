@@ -23,16 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-import numpy as np
 
 from assistant.models import Filters, Hit
 from assistant.requests import check_filters, check_k, check_question
 from assistant.terminology import Terminology, load_terminology
 from corpus.analysis import analyze
 from corpus.embeddings import Embedder, make_embedder
-from corpus.store import Store
+from corpus.open_store import open_store
+from corpus.protocol import CorpusStore, StoreReader, UnitFilter
 from gfmd.errors import QueryError
 from gfmd.settings import Settings, get_settings
 from ingest.language import detect_language
@@ -43,10 +41,14 @@ MAX_QUERY_CHARS = 2000
 
 @dataclass
 class Resources:
-    """The loaded collaborators of retrieval, shared by a process (one model load)."""
+    """The loaded collaborators of retrieval, shared by a process (one model load).
+
+    ``store`` lives for the process: it is never swapped after an ingest; each request
+    reads one consistent version through ``with res.store.reader() as r:``.
+    """
 
     settings: Settings
-    store: Store
+    store: CorpusStore
     embedder: Embedder
     terminology: Terminology
 
@@ -54,7 +56,7 @@ class Resources:
 @lru_cache(maxsize=4)
 def _cached(settings: Settings) -> Resources:
     embedder = make_embedder(settings.embedding)
-    store = Store.load(settings.index_dir, settings, embedding_model=embedder.name)
+    store = open_store(settings, embedding_model=embedder.name)
     return Resources(settings, store, embedder, load_terminology(settings.terminology))
 
 
@@ -63,32 +65,17 @@ def resources(settings: Settings | None = None, *, reload: bool = False) -> Reso
 
     Args:
         settings: defaults to :func:`gfmd.settings.get_settings`.
-        reload: drop the cached store (after an ingest) and load the live index again;
-            the embedder is kept.
+        reload: kept for callers of the versioned store; a no-op now (every
+            ``store.reader()`` sees the latest committed version).
 
     Raises:
         StoreError: no index, or one built with other settings.
         ConfigError: the embedding model cannot be loaded.
     """
-    settings = settings or get_settings()
-    res = _cached(settings)
-    if reload or (
-        (settings.index_dir / "CURRENT").exists()
-        and _live_name(settings.index_dir) != res.store.live_dir.name
-    ):
-        store = Store.load(settings.index_dir, settings, embedding_model=res.embedder.name)
-        res.store = store
-    return res
+    return _cached(settings or get_settings())
 
 
-def _live_name(index_dir: Path) -> str:
-    try:
-        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-
-
-def validate(query: object, filters: object, store: Store, *, k: object = None) -> str:
+def validate(query: object, filters: object, store: StoreReader, *, k: object = None) -> str:
     """Check a query, its filters and the number of hits asked for.
 
     The type and content rules are those of :mod:`assistant.requests` (a string with a
@@ -145,12 +132,21 @@ def reciprocal_rank_fusion(
 
 
 def lexical_rankings(
-    query: str, query_language: str | None, res: Resources, rows: np.ndarray | None
+    query: str,
+    query_language: str | None,
+    res: Resources,
+    where: UnitFilter | None,
+    reader: StoreReader | None = None,
 ) -> list[tuple[float, list[int]]]:
-    """One weighted BM25 ranking per corpus language (see the module docstring)."""
+    """One weighted BM25 ranking per corpus language (see the module docstring).
+
+    Args:
+        reader: the request's pinned view (default: a short reader of ``res.store``).
+    """
     r = res.settings.retrieval
+    store: StoreReader = reader if reader is not None else res.store
     out: list[tuple[float, list[int]]] = []
-    for lang in res.store.languages():
+    for lang in store.languages():
         if query_language is None or lang == query_language:
             text, weight = query, r.lexical_weight_same_language
         else:
@@ -158,8 +154,8 @@ def lexical_rankings(
             if not expansion:
                 continue
             text, weight = expansion, r.lexical_weight_cross_language
-        hits = res.store.lexical_search(analyze(text, lang), lang, r.candidates, rows)
-        out.append((weight, [row for row, _ in hits]))
+        hits = store.lexical_search(analyze(text, lang), lang, r.candidates, where)
+        out.append((weight, [uid for uid, _ in hits]))
     return out
 
 
@@ -193,33 +189,45 @@ def search(
     """
     res = res or resources(settings)
     filters = filters or Filters()
-    q = validate(query, filters, res.store, k=k)
+    with res.store.reader() as store:
+        return _search(query, k, filters, res, store, unit_types)
+
+
+def _search(
+    query: object,
+    k: object,
+    filters: object,
+    res: Resources,
+    store: StoreReader,
+    unit_types: Sequence[str],
+) -> list[Hit]:
+    q = validate(query, filters, store, k=k)
     filters = check_filters(filters)
     k = check_k(k) or res.settings.retrieval.top_k
     r = res.settings.retrieval
-    rows = res.store.allowed_rows(
-        doc_ids=filters.doc_ids,
+    where = UnitFilter(
+        doc_ids=tuple(filters.doc_ids),
         year_min=filters.year_min,
         year_max=filters.year_max,
-        languages=filters.languages,
-        kinds=filters.kinds,
+        languages=tuple(filters.languages),
+        kinds=tuple(filters.kinds),
         meeting=filters.meeting,
-        unit_types=unit_types,
+        unit_types=tuple(unit_types),  # type: ignore[arg-type]
     )
     qvec = res.embedder.embed([q], query=True)[0]
-    dense = res.store.dense_search(qvec, r.candidates, rows)
+    dense = store.dense_search(qvec, r.candidates, where)
     q_lang = detect_language(q)
-    rankings = [(1.0, [row for row, _ in dense])]
-    rankings += lexical_rankings(q, q_lang, res, rows)
+    rankings = [(1.0, [uid for uid, _ in dense])]
+    rankings += lexical_rankings(q, q_lang, res, where, store)
     fused = reciprocal_rank_fusion(rankings, r.rrf_k)
     dense_scores = dict(dense)
     hits: list[Hit] = []
-    for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
-        passage, element = res.store.unit(row)
-        dense_score = dense_scores.get(row)
+    for uid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+        passage, element = store.unit(uid)
+        dense_score = dense_scores.get(uid)
         if dense_score is None:
-            dense_score = float(res.store.vector(row) @ qvec)
-        meta = res.store.document_meta(passage.doc_id)
+            dense_score = float(store.vector(uid) @ qvec)
+        meta = store.document_meta(passage.doc_id)
         hit = Hit(
             len(hits) + 1, passage, meta.title, meta.year, score, dense_score, element, meta.meeting
         )

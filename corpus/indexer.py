@@ -3,8 +3,10 @@ ingesting the new and changed ones, and removing documents.
 
 Files are matched to the index by content hash (sha256 of the bytes): unchanged content
 is a no-op, even under another file name; a file whose document id is already indexed
-with other content replaces that document. Every run writes a whole new index version
-atomically (see :mod:`corpus.store`), so a failed run leaves the previous index live.
+with other content replaces that document. Every run is one atomic write of the store
+(see :mod:`corpus.protocol`): embedding happens first, then the changes commit in one
+transaction under the cross-process writer lock, so a failed or killed run leaves the
+previous state live, and concurrent runs both land.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from corpus.embeddings import Embedder, make_embedder
 from corpus.manifest import load_manifest
-from corpus.store import Store, write_index
+from corpus.open_store import open_store
+from corpus.protocol import CorpusStore
 from gfmd.errors import GfmdError, IngestError, StoreError
 from gfmd.settings import Settings
 from ingest.models import IngestedDocument
@@ -75,10 +80,8 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _open_current(settings: Settings, embedder: Embedder, rebuild: bool) -> Store | None:
-    if rebuild or not (settings.index_dir / "CURRENT").exists():
-        return None
-    return Store.load(settings.index_dir, settings, embedding_model=embedder.name)
+def _open_for_write(settings: Settings, embedder: Embedder, rebuild: bool) -> CorpusStore:
+    return open_store(settings, embedding_model=embedder.name, create=True, rebuild=rebuild)
 
 
 def ingest_paths(
@@ -108,19 +111,38 @@ def ingest_paths(
         IngestError: no report files at all (e.g. an empty folder); per-file problems
             are reported as ``rejected`` results instead and the other files go on.
     """
-    from ingest.pipeline import find_report_files, ingest_file
 
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings.embedding)
-    current = _open_current(settings, embedder, rebuild)
+    store = _open_for_write(settings, embedder, rebuild)
+    try:
+        report = _ingest_into(store, paths, settings, rebuild, embedder, on_file, on_embed)
+    finally:
+        store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_into(
+    store: CorpusStore,
+    paths: Sequence[Path],
+    settings: Settings,
+    rebuild: bool,
+    embedder: Embedder,
+    on_file: Callable[[int, int, Path], None] | None,
+    on_embed: Callable[[int, int], None] | None,
+) -> IngestReport:
+    from ingest.pipeline import find_report_files, ingest_file
+
     files, errors = find_report_files(list(paths))
     report = IngestReport(index_dir=str(settings.index_dir))
     report.files.extend(FileResult(e.path, "rejected", reason=e.reason) for e in errors)
     if not files and errors and all("no reports" in e.reason for e in errors):
         raise errors[0]
     manifest = load_manifest(settings.manifest)
-    known = {d.content_hash: d.meta.doc_id for d in current.documents()} if current else {}
-    known_ids = {d.meta.doc_id for d in current.documents()} if current else set()
+    live = [] if rebuild else store.documents()
+    known = {d.content_hash: d.meta.doc_id for d in live}
+    known_ids = {d.meta.doc_id for d in live}
     new_docs: list[IngestedDocument] = []
     for i, path in enumerate(files):
         if on_file:
@@ -160,12 +182,14 @@ def ingest_paths(
                 len(ingested.elements),
             )
         )
-    if new_docs or current is None:
-        write_index(
-            settings.index_dir, new_docs, embedder, settings, keep_from=current, progress=on_embed
+    if new_docs or rebuild:
+        store.write(
+            new_docs,
+            vectors=lambda texts: embedder.embed(texts),
+            progress=on_embed,
+            replace_all=rebuild,
         )
-    _fill_totals(report, settings)
-    report.seconds = time.perf_counter() - started
+    _fill_totals(report, store)
     return report
 
 
@@ -176,37 +200,25 @@ def remove_documents(doc_ids: Sequence[str], *, settings: Settings) -> IngestRep
         StoreError: no index, or an id that is not indexed (nothing is changed then).
     """
     started = time.perf_counter()
-    current = Store.load(settings.index_dir, settings)
-    unknown = sorted(set(doc_ids) - current.doc_ids())
-    if unknown:
-        raise StoreError(f"unknown document {', '.join(unknown)}: nothing removed")
-    embedder = _NoEmbedder(current.meta.embedding_model, current.meta.dim)
-    write_index(settings.index_dir, [], embedder, settings, keep_from=current, remove=doc_ids)
-    report = IngestReport(index_dir=str(settings.index_dir))
-    report.files = [FileResult(d, "removed", d) for d in doc_ids]
-    _fill_totals(report, settings)
+    store = open_store(settings)
+    try:
+        store.write([], remove=list(doc_ids), vectors=_no_vectors)
+        report = IngestReport(index_dir=str(settings.index_dir))
+        report.files = [FileResult(d, "removed", d) for d in doc_ids]
+        _fill_totals(report, store)
+    finally:
+        store.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-class _NoEmbedder:
-    """Stands in for the embedder when only kept documents are written (no new text)."""
-
-    min_support_score = 0.0
-
-    def __init__(self, name: str, dim: int) -> None:
-        self.name = name
-        self.dim = dim
-
-    def embed(self, texts, *, query=False):  # pragma: no cover - never called with text
-        raise StoreError("removing documents embeds nothing")
+def _no_vectors(texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - never called
+    raise StoreError("removing documents embeds nothing")
 
 
-def _fill_totals(report: IngestReport, settings: Settings) -> None:
-    store = Store.load(settings.index_dir, settings)
+def _fill_totals(report: IngestReport, store: CorpusStore) -> None:
     docs = store.documents()
     report.documents = len(docs)
     report.pages = sum(d.pages or 0 for d in docs)
     report.passages = sum(d.passages for d in docs)
     report.elements = sum(d.elements for d in docs)
-    store.close()

@@ -225,7 +225,12 @@ class CorpusStore(StoreReader, Protocol):
     """A store: reads (on the latest committed version), pinned readers and writes."""
 
     def reader(self) -> AbstractContextManager[StoreReader]:
-        """A view pinned to the latest committed version for the duration of a request."""
+        """A view pinned to the latest committed version for the duration of a request.
+
+        Use one per request (``with store.reader() as r:``) from the thread that opened
+        it; do not keep it across a generator's ``yield`` (a streaming handler may resume
+        on another thread). While a reader is open on a thread, the store's own read
+        methods called on that thread read through it (same pinned version)."""
         ...
 
     def write(
@@ -235,15 +240,38 @@ class CorpusStore(StoreReader, Protocol):
         remove: Sequence[str] = (),
         vectors: Callable[[Sequence[str]], np.ndarray],
         progress: Callable[[int, int], None] | None = None,
+        replace_all: bool = False,
+        precomputed: Sequence[tuple[np.ndarray, dict[str, SentenceVectors]]] | None = None,
     ) -> None:
         """Add documents (replacing any with the same doc id) and remove doc ids, in one
         atomic transaction under the cross-process writer lock.
+
+        Final signature (both backends)::
+
+            write(add, *, remove=(), vectors, progress=None, replace_all=False,
+                  precomputed=None) -> None
+
+        Embedding happens before the lock is taken. Under the lock the writer re-reads
+        what is live: a document whose doc id is live with the same ``content_hash`` is
+        left as it is (a concurrent writer stored it already); one with another hash is
+        replaced (its unit ids are retired, never reused).
 
         Args:
             add: documents to add or replace.
             remove: doc ids to drop (unknown ids raise StoreError, nothing changes).
             vectors: embeds unit and sentence texts (document side) -> (n, dim) float32.
+                Unit texts are :func:`corpus.store.embedding_text` of each passage then
+                each element; sentence texts are ``document.text[s:e]`` for every span
+                in ``Passage.sentences``. Called with ``["probe"]`` to learn the
+                dimension when a store is created without any text.
             progress: ``progress(done, total)`` while embedding (units + sentences).
+            replace_all: ``--rebuild``: every document not in ``add`` is dropped and the
+                meta is rewritten for the current settings; a store built with other
+                settings (or, embedded, a corrupt one) is replaced instead of refused.
+            precomputed: per document of ``add``, (unit vectors (passages then
+                elements, (n, dim) float32), sentence vectors by passage id), as
+                :meth:`iter_documents` yields them; ``vectors`` is then not called
+                (``gfmd store copy``).
 
         Raises:
             StoreError: lock timeout, wrong embedding shape, unknown doc id to remove;
@@ -251,7 +279,9 @@ class CorpusStore(StoreReader, Protocol):
         """
         ...
 
-    def iter_documents(self) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
+    def iter_documents(
+        self,
+    ) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
         """Every stored document with its unit vectors (passages then elements, in
         document order) and sentence vectors: what ``gfmd store copy`` moves between
         backends without re-embedding."""

@@ -1,40 +1,62 @@
-"""The on-disk store: documents, passages and elements in SQLite, a FAISS index of their
-embeddings and an SQLite FTS5 (BM25) lexical index, in one versioned index directory.
+"""The embedded corpus store: one SQLite database in WAL mode (documents, passages,
+elements, units with their float32 embeddings, sentence embeddings, an FTS5 lexical
+index) and an in-memory FAISS index keyed by unit id. Implements
+:class:`corpus.protocol.CorpusStore`.
 
 Layout of ``index_dir``::
 
-    CURRENT                 # name of the live version directory (replaced atomically)
-    v-<stamp>/meta.json     # schema version, embedding model, dim, chunking parameters
-    v-<stamp>/store.sqlite  # documents, passages, elements, units, FTS5 lexical index
-    v-<stamp>/dense.faiss   # IndexFlatIP over the units' L2-normalised embeddings
+    store.sqlite                    # the store (and its -wal / -shm files)
+    write.lock                      # cross-process writer lock (filelock)
+    dense-<store id>-<gen>.faiss    # cache of the FAISS index at generation <gen>
 
-A write builds a complete new version directory next to the live one and then points
-``CURRENT`` at it with :func:`os.replace` (atomic on POSIX): readers see either the old
-or the new index, never a mix, and a failed ingest leaves the old one intact. Nothing is
-unpickled: SQLite, JSON and FAISS's own format only.
+Versions. Every committed write bumps ``state.generation``. A reader
+(:meth:`EmbeddedStore.reader`) is one SQLite read transaction (WAL gives it a stable
+snapshot) plus the FAISS snapshot of that generation. The FAISS index only grows
+between compactions: a snapshot is ``(index, max unit id, dead unit ids)`` and its
+searches exclude, through an id selector, both ids added after it and ids removed at or
+before it, so a reader of an older generation keeps searching its own version while a
+newer one is applied. Removed ids go to ``removed_units``; unit ids come from
+``AUTOINCREMENT`` and are never reused, so a hit id can never resolve to other text.
 
-Units are what retrieval ranks: every passage and every element is one unit; a unit's
-row number is its FAISS id.
+Writes. :meth:`EmbeddedStore.write` embeds first, then takes the writer lock and
+``BEGIN IMMEDIATE``; it re-reads what is live under the lock (a document with the same
+doc id and content hash is left as is), deletes replaced documents, inserts, bumps the
+generation and commits: a killed writer leaves the previous state (SQLite rolls the
+transaction back). Cost is proportional to the documents written, not to the store.
+
+The FAISS file is only a cache for a fast cold start: a process loading it adds the
+units it lacks from their stored vectors and ignores ids no longer live; a missing,
+unreadable or inconsistent cache is rebuilt from the vectors in SQLite. Nothing is
+unpickled.
+
+Dense search is exact (``IndexFlatIP``) below ``store.ann_min_units`` live units and
+approximate above (``IndexHNSWFlat``, M=32, efConstruction 80, efSearch max(128, 4k); a filtered search allowing
+at most 20,000 units is then computed exactly from the stored vectors).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-import shutil
+import re
 import sqlite3
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
 from corpus.analysis import analyze, fold
-from corpus.embeddings import Embedder
+from corpus.protocol import DocumentInfo, IndexMeta, SentenceVectors, UnitFilter
 from gfmd.errors import StoreError
 from gfmd.settings import Settings
 from ingest.models import (
@@ -47,90 +69,118 @@ from ingest.models import (
     Passage,
 )
 
-SCHEMA_VERSION = 1
-"""Bumped whenever the tables or the meaning of a stored field change."""
+__all__ = [
+    "SCHEMA_VERSION",
+    "DocumentInfo",
+    "EmbeddedStore",
+    "IndexMeta",
+    "embedding_text",
+    "expected_meta",
+    "meta_mismatch",
+]
+
+SCHEMA_VERSION = 2
+"""Bumped whenever the tables or the meaning of a stored field change (2: one WAL
+database with stable unit ids, stored vectors and sentence vectors)."""
+
+DB_NAME = "store.sqlite"
+EXACT_FILTERED_MAX = 20_000
+"""A filtered search over an approximate index that allows at most this many units is
+computed exactly from the stored vectors (HNSW recall collapses under tight filters)."""
 
 _SCHEMA = """
+CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1), schema_version INTEGER NOT NULL,
+    embedding_model TEXT NOT NULL, dim INTEGER NOT NULL, chunk_target_chars INTEGER NOT NULL,
+    chunk_max_chars INTEGER NOT NULL, chunk_overlap_chars INTEGER NOT NULL,
+    created_at REAL NOT NULL, units INTEGER NOT NULL
+);
+CREATE TABLE state (
+    id INTEGER PRIMARY KEY CHECK (id = 1), store_id TEXT NOT NULL, generation INTEGER NOT NULL
+);
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, year INTEGER, meeting TEXT, doc_type TEXT,
     language TEXT, original_file TEXT, source_path TEXT NOT NULL, content_hash TEXT NOT NULL,
-    text TEXT NOT NULL, pages_json TEXT NOT NULL, blocks_json TEXT NOT NULL, added_at REAL
+    text TEXT NOT NULL, pages_json TEXT NOT NULL, blocks_json TEXT NOT NULL, added_at REAL,
+    generation INTEGER NOT NULL
 );
 CREATE TABLE passages (
-    passage_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER,
-    "end" INTEGER, page_start INTEGER, page_end INTEGER, section_json TEXT, language TEXT,
-    kind TEXT, label TEXT, text TEXT NOT NULL
+    passage_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page_start INTEGER, page_end INTEGER, section_json TEXT NOT NULL, language TEXT,
+    kind TEXT NOT NULL, label TEXT NOT NULL, paragraph_start INTEGER, paragraph_end INTEGER,
+    sentences_json TEXT NOT NULL
 );
 CREATE TABLE elements (
-    element_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT,
-    label TEXT, ordinal INTEGER, heading TEXT, meeting TEXT, title TEXT, year INTEGER,
-    page_start INTEGER, page_end INTEGER, start INTEGER, "end" INTEGER, language TEXT,
-    section_json TEXT, text TEXT NOT NULL, passage_id TEXT
+    element_id TEXT PRIMARY KEY, kind TEXT NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL,
+    ordinal INTEGER NOT NULL, heading TEXT NOT NULL, meeting TEXT, doc_id TEXT NOT NULL,
+    title TEXT NOT NULL, year INTEGER, page_start INTEGER, page_end INTEGER,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, language TEXT, section_json TEXT NOT NULL,
+    paragraph_start INTEGER, paragraph_end INTEGER, seq INTEGER NOT NULL, passage_id TEXT
 );
 CREATE TABLE units (
-    row INTEGER PRIMARY KEY, unit_id TEXT NOT NULL, unit_type TEXT NOT NULL,
-    doc_id TEXT NOT NULL, language TEXT, year INTEGER, kind TEXT, meeting_folded TEXT
+    unit_id INTEGER PRIMARY KEY AUTOINCREMENT, unit_type TEXT NOT NULL, ref_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL, language TEXT, year INTEGER, kind TEXT, meeting_folded TEXT,
+    generation INTEGER NOT NULL, vector BLOB NOT NULL
 );
-CREATE VIRTUAL TABLE lexical USING fts5(row UNINDEXED, language UNINDEXED, tokens);
+CREATE TABLE sentences (
+    passage_id TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (passage_id, seq)
+);
+CREATE TABLE removed_units (unit_id INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
+CREATE VIRTUAL TABLE lexical USING fts5(tokens);
 CREATE INDEX passages_doc ON passages(doc_id, seq);
 CREATE INDEX elements_doc ON elements(doc_id, seq);
+CREATE INDEX units_doc ON units(doc_id);
+CREATE INDEX units_language ON units(language);
+CREATE INDEX units_generation ON units(generation);
+CREATE INDEX units_ref ON units(ref_id);
+CREATE INDEX removed_generation ON removed_units(generation);
 """
 
-
-@dataclass(frozen=True)
-class IndexMeta:
-    """What built an index; loading with other settings is refused."""
-
-    schema_version: int
-    embedding_model: str
-    dim: int
-    chunk_target_chars: int
-    chunk_max_chars: int
-    chunk_overlap_chars: int
-    created_at: float
-    units: int
-
-    @staticmethod
-    def expected(settings: Settings, embedding_model: str, dim: int, units: int) -> IndexMeta:
-        c = settings.chunking
-        return IndexMeta(
-            SCHEMA_VERSION,
-            embedding_model,
-            dim,
-            c.target_chars,
-            c.max_chars,
-            c.overlap_chars,
-            time.time(),
-            units,
-        )
-
-    def mismatch(self, settings: Settings, embedding_model: str | None) -> str | None:
-        """Describe how this index differs from what ``settings`` would build, or None."""
-        c = settings.chunking
-        diffs = []
-        if self.schema_version != SCHEMA_VERSION:
-            diffs.append(f"schema version {self.schema_version} (this program: {SCHEMA_VERSION})")
-        if embedding_model is not None and self.embedding_model != embedding_model:
-            diffs.append(
-                f"embedding model {self.embedding_model!r} (settings: {embedding_model!r})"
-            )
-        ours = (c.target_chars, c.max_chars, c.overlap_chars)
-        theirs = (self.chunk_target_chars, self.chunk_max_chars, self.chunk_overlap_chars)
-        if ours != theirs:
-            diffs.append(f"chunking target/max/overlap {theirs} (settings: {ours})")
-        return "; ".join(diffs) or None
+_META_FIELDS = [f.name for f in dataclasses.fields(IndexMeta)]
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "schema_version": (int,),
+    "embedding_model": (str,),
+    "dim": (int,),
+    "chunk_target_chars": (int,),
+    "chunk_max_chars": (int,),
+    "chunk_overlap_chars": (int,),
+    "created_at": (int, float),
+    "units": (int,),
+}
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
-    """A catalogue row: a document's metadata and counts."""
+def expected_meta(settings: Settings, embedding_model: str, dim: int, units: int) -> IndexMeta:
+    """The :class:`IndexMeta` a store built now with ``settings`` records."""
+    c = settings.chunking
+    return IndexMeta(
+        SCHEMA_VERSION,
+        embedding_model,
+        dim,
+        c.target_chars,
+        c.max_chars,
+        c.overlap_chars,
+        time.time(),
+        units,
+    )
 
-    meta: DocumentMeta
-    source_path: str
-    content_hash: str
-    pages: int | None
-    passages: int
-    elements: int
+
+def meta_mismatch(
+    meta: IndexMeta, settings: Settings, embedding_model: str | None, schema_version: int
+) -> str | None:
+    """Describe how ``meta`` differs from what ``settings`` would build, or None."""
+    c = settings.chunking
+    diffs = []
+    if meta.schema_version != schema_version:
+        diffs.append(f"schema version {meta.schema_version} (this program: {schema_version})")
+    if embedding_model is not None and meta.embedding_model != embedding_model:
+        diffs.append(f"embedding model {meta.embedding_model!r} (settings: {embedding_model!r})")
+    ours = (c.target_chars, c.max_chars, c.overlap_chars)
+    theirs = (meta.chunk_target_chars, meta.chunk_max_chars, meta.chunk_overlap_chars)
+    if ours != theirs:
+        diffs.append(f"chunking target/max/overlap {theirs} (settings: {ours})")
+    return "; ".join(diffs) or None
 
 
 def embedding_text(passage: Passage | None = None, element: Element | None = None) -> str:
@@ -145,170 +195,842 @@ def embedding_text(passage: Passage | None = None, element: Element | None = Non
     return f"{heading}\n{passage.text}" if heading else passage.text
 
 
-def _live_dir(index_dir: Path) -> Path:
-    pointer = index_dir / "CURRENT"
-    if not pointer.exists():
-        raise StoreError(f"no index in {index_dir}: run 'gfmd ingest' first")
-    live = index_dir / pointer.read_text(encoding="utf-8").strip()
-    if not live.is_dir():
-        raise StoreError(
-            f"{index_dir}: CURRENT points at missing {live.name}; rebuild with 'gfmd ingest --rebuild'"
-        )
-    return live
+# ------------------------------------------------------------------ FAISS snapshots
+class _SharedIndex:
+    """A FAISS index shared by snapshots: searched concurrently, appended exclusively."""
+
+    def __init__(self, index: faiss.Index, approximate: bool, max_added: int) -> None:
+        self.index = index
+        self.approximate = approximate
+        self.max_added = max_added
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[faiss.Index]:
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield self.index
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[faiss.Index]:
+        with self._cond:
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writing = True
+        try:
+            yield self.index
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
 
 
-def _read_meta(live: Path) -> IndexMeta:
-    try:
-        raw = json.loads((live / "meta.json").read_text(encoding="utf-8"))
-        return IndexMeta(**raw)
-    except (OSError, ValueError, TypeError) as exc:
-        raise StoreError(
-            f"{live}: unreadable meta.json ({exc}); rebuild with 'gfmd ingest --rebuild'"
-        ) from None
+@dataclass(frozen=True)
+class _Snapshot:
+    """The dense index as of one generation (immutable; swapped by reference).
+
+    Attributes:
+        store_id, generation: which database version it belongs to.
+        meta: the meta row at that generation.
+        shared: the (append-only) FAISS index.
+        max_id: largest unit id live at this generation (later ids are excluded).
+        dead: unit ids in ``shared`` that are no longer live at this generation.
+        count: live units.
+    """
+
+    store_id: str
+    generation: int
+    meta: IndexMeta
+    shared: _SharedIndex
+    max_id: int
+    dead: frozenset[int]
+    count: int
+
+    def selector(self) -> tuple[faiss.IDSelector | None, list[object]]:
+        """Excludes ids of later generations and dead ids; None when nothing is. The
+        list holds the selector's parts, to be kept alive while it is used."""
+        if not self.dead and self.max_id >= self.shared.max_added:
+            return None, []
+        in_range = faiss.IDSelectorRange(0, self.max_id + 1)
+        if not self.dead:
+            return in_range, [in_range]
+        batch = faiss.IDSelectorBatch(np.fromiter(self.dead, np.int64, len(self.dead)))
+        not_dead = faiss.IDSelectorNot(batch)
+        both = faiss.IDSelectorAnd(in_range, not_dead)
+        return both, [in_range, batch, not_dead, both]
 
 
-class Store:
-    """A loaded, read-only index version. Thread-safe for reads (one SQLite connection
-    per thread is opened lazily)."""
+def _new_index(dim: int, approximate: bool) -> faiss.Index:
+    inner: faiss.Index
+    if approximate:
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        inner = hnsw
+    else:
+        inner = faiss.IndexFlatIP(dim)
+    return faiss.IndexIDMap2(inner)
 
-    def __init__(self, live_dir: Path, meta: IndexMeta, index: faiss.Index) -> None:
-        self.live_dir = live_dir
-        self.meta = meta
-        self._index = index
-        self._db_path = live_dir / "store.sqlite"
-        self._conns: dict[int, sqlite3.Connection] = {}
-        self._meta_cache: dict[str, DocumentMeta] = {}
-        self._text_cache: dict[tuple[str, bool], str] = {}
-        rows = (
-            self._db()
-            .execute(
-                "SELECT row, unit_type, doc_id, language, year, kind, meeting_folded FROM units ORDER BY row"
-            )
-            .fetchall()
-        )
-        self._unit_type = np.array([r[1] for r in rows], dtype=object)
-        self._unit_doc = np.array([r[2] for r in rows], dtype=object)
-        self._unit_lang = np.array([r[3] or "" for r in rows], dtype=object)
-        self._unit_year = np.array([r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64)
-        self._unit_kind = np.array([r[5] or "" for r in rows], dtype=object)
-        self._unit_meeting = np.array([r[6] or "" for r in rows], dtype=object)
 
-    # ----------------------------------------------------------------- loading
+def _vecs(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+
+
+# ------------------------------------------------------------------ the store
+class EmbeddedStore:
+    """The embedded :class:`corpus.protocol.CorpusStore` in one index directory.
+
+    Thread-safe: each thread reads through its own SQLite connection; the store object
+    lives for the process (no swapping after an ingest: every :meth:`reader` sees the
+    latest committed version).
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        settings: Settings,
+        *,
+        embedding_model: str | None = None,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.path = self.index_dir / DB_NAME
+        self.settings = settings
+        self.embedding_model = embedding_model
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._snap_lock = threading.Lock()
+        self._snaps: OrderedDict[tuple[str, int], _Snapshot] = OrderedDict()
+        self._languages: dict[tuple[str, int], list[str]] = {}
+        self._docinfo: dict[tuple[str, int], dict[str, DocumentInfo]] = {}
+        self._texts: OrderedDict[tuple[str, str, bool], str] = OrderedDict()
+
+    # ----------------------------------------------------------------- opening
     @classmethod
-    def load(
-        cls, index_dir: Path, settings: Settings, *, embedding_model: str | None = None
-    ) -> Store:
-        """Open the live index version in ``index_dir``.
+    def open(
+        cls,
+        index_dir: Path,
+        settings: Settings,
+        *,
+        embedding_model: str | None = None,
+        create: bool = False,
+        rebuild: bool = False,
+    ) -> EmbeddedStore:
+        """Open the store in ``index_dir`` and validate it.
 
         Args:
             index_dir: the index directory.
-            settings: the settings the index must have been built with (chunking).
+            settings: the settings the store must have been built with (chunking).
             embedding_model: the embedder's name the caller will query with; None skips
-                that check (browsing only).
+                that check (browsing, removing).
+            create: a missing store is not an error (the first :meth:`write` creates it;
+                reads see an empty store until then); an existing one is validated.
+            rebuild: nothing is validated (``--rebuild`` replaces whatever is there).
 
         Raises:
-            StoreError: no index, an unreadable one, or one built with other settings.
+            StoreError: no store (``create`` False), an old-layout index directory, an
+                unreadable / corrupt database, inconsistent meta, or one built with
+                other settings.
         """
-        live = _live_dir(index_dir)
-        meta = _read_meta(live)
-        diff = meta.mismatch(settings, embedding_model)
+        store = cls(index_dir, settings, embedding_model=embedding_model)
+        if not rebuild and (store.path.exists() or not create or store.old_layout()):
+            store.validate()
+        return store
+
+    def old_layout(self) -> bool:
+        """Whether ``index_dir`` holds an index of gfmd before schema 2 (CURRENT + v-*)."""
+        return not self.path.exists() and (
+            (self.index_dir / "CURRENT").exists() or any(self.index_dir.glob("v-*"))
+        )
+
+    def validate(self) -> IndexMeta:
+        """Check the database file: present, a database, meta typed and matching.
+
+        Raises:
+            StoreError: naming the file and the reason.
+        """
+        if not self.path.exists():
+            if self.old_layout():
+                raise StoreError(
+                    f"index in {self.index_dir} was built by an older version of gfmd; "
+                    "run 'gfmd ingest --rebuild'"
+                )
+            raise StoreError(f"no index in {self.index_dir}: run 'gfmd ingest' first")
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: unreadable store ({exc})") from None
+        try:
+            meta = self._read_meta(conn)
+            units = conn.execute("SELECT count(*) FROM units").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: not a readable gfmd store ({exc}); run 'gfmd ingest --rebuild'"
+            ) from None
+        finally:
+            conn.close()
+        if units != meta.units:
+            raise StoreError(
+                f"{self.path}: meta says {meta.units} units but the units table has {units}; "
+                "run 'gfmd ingest --rebuild'"
+            )
+        self._check_meta(meta)
+        return meta
+
+    def _read_meta(self, conn: sqlite3.Connection) -> IndexMeta:
+        row = conn.execute(f"SELECT {', '.join(_META_FIELDS)} FROM meta").fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no meta row; run 'gfmd ingest --rebuild'")
+        for name, value in zip(_META_FIELDS, row, strict=True):
+            if not isinstance(value, _META_TYPES[name]) or isinstance(value, bool):
+                raise StoreError(
+                    f"{self.path}: meta field {name} is {value!r} "
+                    f"(expected {_META_TYPES[name][0].__name__}); run 'gfmd ingest --rebuild'"
+                )
+        meta = IndexMeta(*row)
+        if meta.dim <= 0:
+            raise StoreError(f"{self.path}: meta dim {meta.dim} is not positive")
+        return meta
+
+    def _check_meta(self, meta: IndexMeta) -> None:
+        diff = meta_mismatch(meta, self.settings, self.embedding_model, SCHEMA_VERSION)
         if diff:
             raise StoreError(
-                f"index {live} was built with other settings: {diff}. "
+                f"index {self.path} was built with other settings: {diff}. "
                 "Rebuild it with 'gfmd ingest --rebuild' or change the settings back."
             )
+
+    # ----------------------------------------------------------------- readers
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (reopened when the database file was replaced)."""
         try:
-            index = faiss.read_index(str(live / "dense.faiss"))
-        except RuntimeError as exc:
-            raise StoreError(f"{live}/dense.faiss: unreadable FAISS index ({exc})") from None
-        return cls(live, meta, index)
-
-    def _db(self) -> sqlite3.Connection:
-        import threading
-
-        key = threading.get_ident()
-        conn = self._conns.get(key)
-        if conn is None:
+            ino = os.stat(self.path).st_ino
+        except OSError:
+            raise StoreError(f"no index in {self.index_dir}: run 'gfmd ingest' first") from None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.ino == ino:
+            return conn
+        if conn is not None:
+            conn.close()
+        try:
             conn = sqlite3.connect(
-                f"file:{self._db_path}?mode=ro", uri=True, check_same_thread=False
+                f"file:{self.path}?mode=rw",
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=30,
             )
-            self._conns[key] = conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: unreadable store ({exc})") from None
+        self._local.conn, self._local.ino = conn, ino
+        with self._conns_lock:
+            self._conns.append(conn)
         return conn
+
+    @contextmanager
+    def reader(self) -> Iterator[EmbeddedReader]:
+        """A view pinned to the latest committed version (one read transaction and the
+        FAISS snapshot of its generation). Nested calls on one thread share the view.
+
+        Raises:
+            StoreError: no store, a corrupt one, or one rebuilt with other settings.
+        """
+        active = getattr(self._local, "active", None)
+        if active is not None:
+            yield active
+            return
+        if not self.path.exists():
+            yield _EMPTY_READER_FACTORY(self)
+            return
+        conn = self._conn()
+        try:
+            for _ in range(100):
+                conn.execute("BEGIN")
+                try:
+                    sid, gen = conn.execute("SELECT store_id, generation FROM state").fetchone()
+                    snap = self._snapshot(conn, sid, gen)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                if snap is not None:
+                    break
+                conn.execute("ROLLBACK")
+            else:  # pragma: no cover - would need 100 writes during one open
+                raise StoreError(f"{self.path}: could not pin a version (too many writes)")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: not a readable gfmd store ({exc})") from None
+        view = EmbeddedReader(self, conn, snap)
+        self._local.active = view
+        try:
+            yield view
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: read failed ({exc}); run 'gfmd ingest --rebuild'"
+            ) from None
+        finally:
+            self._local.active = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _snapshot(self, conn: sqlite3.Connection, sid: str, gen: int) -> _Snapshot | None:
+        """The FAISS snapshot of (sid, gen), read within ``conn``'s transaction; None
+        when only a newer one can be built (the caller starts a new transaction)."""
+        key = (sid, gen)
+        with self._snap_lock:
+            snap = self._snaps.get(key)
+            if snap is not None:
+                return snap
+            latest = next(reversed(self._snaps.values()), None) if self._snaps else None
+            meta = self._read_meta(conn)
+            self._check_meta(meta)
+            if latest is not None and latest.store_id == sid and latest.generation > gen:
+                return None
+            if latest is not None and latest.store_id == sid and latest.meta.dim == meta.dim:
+                snap = self._apply_delta(conn, latest, gen, meta)
+            else:
+                snap = self._load_dense(conn, sid, gen, meta)
+            self._snaps[key] = snap
+            while len(self._snaps) > 8:
+                self._snaps.popitem(last=False)
+            return snap
+
+    def _max_id(self, conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT coalesce(max(unit_id), 0) FROM units").fetchone()[0])
+
+    def _apply_delta(
+        self, conn: sqlite3.Connection, old: _Snapshot, gen: int, meta: IndexMeta
+    ) -> _Snapshot:
+        shared = old.shared
+        removed = {
+            int(r[0])
+            for r in conn.execute(
+                "SELECT unit_id FROM removed_units WHERE generation > ?", (old.generation,)
+            )
+        }
+        dead = old.dead | removed
+        approximate = meta.units >= self.settings.store.ann_min_units
+        if len(dead) > max(1000, meta.units // 4) or (approximate and not shared.approximate):
+            return self._build_from_blobs(conn, old.store_id, gen, meta)
+        rows = conn.execute(
+            "SELECT unit_id, vector FROM units WHERE unit_id > ? ORDER BY unit_id",
+            (shared.max_added,),
+        ).fetchall()
+        if rows:
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vecs = _vecs([r[1] for r in rows], meta.dim)
+            with shared.writing() as index:
+                index.add_with_ids(np.ascontiguousarray(vecs), ids)
+                shared.max_added = int(ids[-1])
+        return _Snapshot(
+            old.store_id, gen, meta, shared, self._max_id(conn), frozenset(dead), meta.units
+        )
+
+    def _build_from_blobs(
+        self, conn: sqlite3.Connection, sid: str, gen: int, meta: IndexMeta
+    ) -> _Snapshot:
+        approximate = meta.units >= self.settings.store.ann_min_units
+        index = _new_index(meta.dim, approximate)
+        max_added = 0
+        cur = conn.execute("SELECT unit_id, vector FROM units ORDER BY unit_id")
+        while rows := cur.fetchmany(8192):
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            index.add_with_ids(np.ascontiguousarray(_vecs([r[1] for r in rows], meta.dim)), ids)
+            max_added = int(ids[-1])
+        shared = _SharedIndex(index, approximate, max_added)
+        return _Snapshot(sid, gen, meta, shared, max_added, frozenset(), meta.units)
+
+    def _cache_files(self, sid: str) -> list[tuple[int, Path]]:
+        out = []
+        for f in self.index_dir.glob(f"dense-{sid}-*.faiss"):
+            m = re.fullmatch(rf"dense-{re.escape(sid)}-(\d+)\.faiss", f.name)
+            if m:
+                out.append((int(m.group(1)), f))
+        return sorted(out)
+
+    def _load_dense(
+        self, conn: sqlite3.Connection, sid: str, gen: int, meta: IndexMeta
+    ) -> _Snapshot:
+        """Load the newest usable cache file and bring it to ``gen`` from the stored
+        vectors; rebuild from the vectors when there is none or it does not fit."""
+        candidates = [f for g, f in self._cache_files(sid) if g <= gen]
+        if not candidates:
+            return self._build_from_blobs(conn, sid, gen, meta)
+        try:
+            index = faiss.read_index(str(candidates[-1]))
+            file_ids = faiss.vector_to_array(index.id_map).astype(np.int64)  # type: ignore[attr-defined]
+            if index.d != meta.dim or len(np.unique(file_ids)) != len(file_ids):
+                raise ValueError("dimension or ids do not fit")
+        except (RuntimeError, ValueError, AttributeError):
+            return self._build_from_blobs(conn, sid, gen, meta)
+        inner = faiss.downcast_index(index.index)  # type: ignore[attr-defined]
+        approximate = isinstance(inner, faiss.IndexHNSWFlat)
+        live = np.array([r[0] for r in conn.execute("SELECT unit_id FROM units")], np.int64)
+        max_id = int(live.max()) if len(live) else 0
+        in_range = file_ids[file_ids <= max_id]
+        dead = frozenset(np.setdiff1d(in_range, live, assume_unique=True).tolist())
+        missing = np.setdiff1d(live, file_ids, assume_unique=True)
+        if approximate != (meta.units >= self.settings.store.ann_min_units) or len(dead) > max(
+            1000, meta.units // 4
+        ):
+            return self._build_from_blobs(conn, sid, gen, meta)
+        max_added = int(file_ids.max()) if len(file_ids) else 0
+        if len(missing) and int(missing.min()) <= max_added:
+            return self._build_from_blobs(conn, sid, gen, meta)  # out of step
+        if len(missing):
+            rows = conn.execute(
+                "SELECT unit_id, vector FROM units WHERE unit_id > ? ORDER BY unit_id",
+                (max_added,),
+            ).fetchall()
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            index.add_with_ids(np.ascontiguousarray(_vecs([r[1] for r in rows], meta.dim)), ids)
+            max_added = int(ids[-1])
+        shared = _SharedIndex(index, approximate, max_added)
+        return _Snapshot(sid, gen, meta, shared, max_id, dead, meta.units)
+
+    def _write_cache(self, snap: _Snapshot) -> None:
+        """Persist a snapshot's FAISS index atomically (tmp + fsync + replace + fsync
+        dir) and drop older cache files (only files this store names ``dense-*``)."""
+        target = self.index_dir / f"dense-{snap.store_id}-{snap.generation}.faiss"
+        tmp = self.index_dir / f".dense-{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            with snap.shared.reading() as index:
+                faiss.write_index(index, str(tmp))
+            _fsync(tmp)
+            os.replace(tmp, target)
+            _fsync_dir(self.index_dir)
+        except (OSError, RuntimeError):
+            tmp.unlink(missing_ok=True)
+            return
+        for f in self.index_dir.glob("dense-*.faiss"):
+            if f != target:
+                f.unlink(missing_ok=True)
+        for f in self.index_dir.glob(".dense-*.tmp"):
+            if time.time() - f.stat().st_mtime > 3600:
+                f.unlink(missing_ok=True)
+
+    # ------------------------------------------------------ short-reader reads
+    @property
+    def meta(self) -> IndexMeta:
+        with self.reader() as r:
+            return r.meta
 
     @property
     def size(self) -> int:
-        """Number of units (passages + elements)."""
-        return int(self._index.ntotal)
+        with self.reader() as r:
+            return r.size
 
-    # --------------------------------------------------------------- browsing
     def documents(self) -> list[DocumentInfo]:
-        """All documents, ordered by year then id."""
-        rows = (
-            self._db()
-            .execute(
-                "SELECT d.doc_id, title, year, meeting, doc_type, d.language, original_file, source_path,"
-                " content_hash, pages_json,"
+        with self.reader() as r:
+            return r.documents()
+
+    def doc_ids(self) -> set[str]:
+        with self.reader() as r:
+            return r.doc_ids()
+
+    def document(self, doc_id: str) -> Document:
+        with self.reader() as r:
+            return r.document(doc_id)
+
+    def document_meta(self, doc_id: str) -> DocumentMeta:
+        with self.reader() as r:
+            return r.document_meta(doc_id)
+
+    def document_text(self, doc_id: str, *, folded: bool = False) -> str:
+        with self.reader() as r:
+            return r.document_text(doc_id, folded=folded)
+
+    def passages(self, doc_id: str | None = None) -> list[Passage]:
+        with self.reader() as r:
+            return r.passages(doc_id)
+
+    def passage(self, passage_id: str) -> Passage:
+        with self.reader() as r:
+            return r.passage(passage_id)
+
+    def elements(
+        self,
+        *,
+        kind: str | None = None,
+        doc_id: str | None = None,
+        year: int | None = None,
+        meeting: str | None = None,
+    ) -> list[Element]:
+        with self.reader() as r:
+            return r.elements(kind=kind, doc_id=doc_id, year=year, meeting=meeting)
+
+    def element_passage(self, element_id: str) -> Passage:
+        with self.reader() as r:
+            return r.element_passage(element_id)
+
+    def languages(self) -> list[str]:
+        with self.reader() as r:
+            return r.languages()
+
+    def unit(self, unit_id: int) -> tuple[Passage, Element | None]:
+        with self.reader() as r:
+            return r.unit(unit_id)
+
+    def vector(self, unit_id: int) -> np.ndarray:
+        with self.reader() as r:
+            return r.vector(unit_id)
+
+    def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        with self.reader() as r:
+            return r.sentence_vectors(passage_ids)
+
+    def dense_search(
+        self, query_vec: np.ndarray, k: int, where: UnitFilter | None = None
+    ) -> list[tuple[int, float]]:
+        with self.reader() as r:
+            return r.dense_search(query_vec, k, where)
+
+    def lexical_search(
+        self, tokens: Sequence[str], language: str | None, k: int, where: UnitFilter | None = None
+    ) -> list[tuple[int, float]]:
+        with self.reader() as r:
+            return r.lexical_search(tokens, language, k, where)
+
+    def iter_documents(
+        self,
+    ) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
+        with self.reader() as r:
+            for info in r.documents():
+                doc_id = info.meta.doc_id
+                ingested = IngestedDocument(
+                    r.document(doc_id), tuple(r.passages(doc_id)), tuple(r.elements(doc_id=doc_id))
+                )
+                blobs = [
+                    b[0]
+                    for b in r.conn.execute(
+                        "SELECT vector FROM units WHERE doc_id = ? ORDER BY unit_id", (doc_id,)
+                    )
+                ]
+                sentences = r.sentence_vectors([p.passage_id for p in ingested.passages])
+                yield ingested, _vecs(blobs, r.meta.dim).copy(), sentences
+
+    # ------------------------------------------------------------------ writes
+    def write(
+        self,
+        add: Sequence[IngestedDocument],
+        *,
+        remove: Sequence[str] = (),
+        vectors: Callable[[Sequence[str]], np.ndarray],
+        progress: Callable[[int, int], None] | None = None,
+        replace_all: bool = False,
+        precomputed: Sequence[tuple[np.ndarray, dict[str, SentenceVectors]]] | None = None,
+    ) -> None:
+        """Add documents (replacing any with the same doc id and other content) and
+        remove doc ids, in one transaction under the cross-process writer lock.
+
+        Args:
+            add: documents to add or replace.
+            remove: doc ids to drop (unknown ids raise StoreError, nothing changes).
+            vectors: embeds unit and sentence texts (document side) -> (n, dim) float32.
+            progress: ``progress(done, total)`` while embedding (units + sentences).
+            replace_all: drop every document not in ``add`` (``--rebuild``); also
+                replaces a store that is corrupt or built with other settings (its
+                files are renamed ``store.sqlite.old-<stamp>``, never deleted).
+            precomputed: per document of ``add``, its unit vectors (passages then
+                elements) and sentence vectors (``gfmd store copy``); ``vectors`` is
+                then not called.
+
+        Raises:
+            StoreError: lock timeout, wrong embedding shape, unknown doc id to remove;
+                the store is unchanged.
+        """
+        if precomputed is not None and len(precomputed) != len(add):
+            raise StoreError(f"{len(precomputed)} precomputed vector sets for {len(add)} documents")
+        embedded = precomputed or _embed_documents(
+            add, vectors, self.settings.embedding.batch_size, progress
+        )
+        dims = {v.shape[1] for v, _ in embedded if v.size} | {
+            s.vectors.shape[1] for _, sv in embedded for s in sv.values() if s.vectors.size
+        }
+        if len(dims) > 1:
+            raise StoreError(f"embedding dimensions differ within one write: {sorted(dims)}")
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.index_dir / "write.lock"))
+        try:
+            lock.acquire(timeout=self.settings.store.lock_timeout_s)
+        except Timeout:
+            raise StoreError(
+                f"{self.index_dir}: another process has been writing for more than "
+                f"{self.settings.store.lock_timeout_s:g} s (store.lock_timeout_s); try again"
+            ) from None
+        try:
+            dim = dims.pop() if dims else None
+            if dim is None and (replace_all or not self.path.exists()):
+                dim = _probe_dim(vectors)
+            self._prepare_db(dim, replace_all)
+            snap_key = self._write_locked(add, embedded, remove, dim, replace_all)
+            if snap_key is not None:
+                self._refresh_cache()
+        finally:
+            lock.release()
+
+    def _prepare_db(self, dim: int | None, replace_all: bool) -> None:
+        """Under the lock: create the database when missing (or replace a broken one
+        when ``replace_all``)."""
+        if self.path.exists():
+            if not replace_all:
+                self.validate()
+                return
+            try:
+                conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
+                try:
+                    meta = self._read_meta(conn)
+                finally:
+                    conn.close()
+                if meta.schema_version == SCHEMA_VERSION:
+                    return  # rebuilt in place by _write_locked
+            except (sqlite3.Error, StoreError):
+                pass
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                old = Path(str(self.path) + suffix)
+                if old.exists():
+                    os.replace(old, Path(f"{self.path}.old-{stamp}{suffix}"))
+        if dim is None:
+            raise StoreError(f"{self.index_dir}: no embedding dimension to create a store with")
+        tmp = self.index_dir / f".store-new-{uuid.uuid4().hex[:8]}.sqlite"
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.executescript(_SCHEMA)
+            meta = expected_meta(self.settings, self.embedding_model or "unknown", dim, 0)
+            conn.execute(
+                f"INSERT INTO meta (id, {', '.join(_META_FIELDS)}) VALUES (1, ?,?,?,?,?,?,?,?)",
+                tuple(asdict(meta).values()),
+            )
+            conn.execute("INSERT INTO state VALUES (1, ?, 0)", (uuid.uuid4().hex[:8],))
+            conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
+        _fsync(tmp)
+        os.replace(tmp, self.path)
+        _fsync_dir(self.index_dir)
+
+    def _write_locked(
+        self,
+        add: Sequence[IngestedDocument],
+        embedded: Sequence[tuple[np.ndarray, dict[str, SentenceVectors]]],
+        remove: Sequence[str],
+        dim: int | None,
+        replace_all: bool,
+    ) -> tuple[str, int] | None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                meta = self._read_meta(conn)
+                if replace_all:
+                    meta = expected_meta(
+                        self.settings,
+                        self.embedding_model or meta.embedding_model,
+                        dim or meta.dim,
+                        meta.units,
+                    )
+                    conn.execute(
+                        f"UPDATE meta SET {', '.join(f'{f} = ?' for f in _META_FIELDS)}",
+                        tuple(asdict(meta).values()),
+                    )
+                if dim is not None and dim != meta.dim:
+                    raise StoreError(
+                        f"{self.path}: embeddings of dim {dim} do not fit the store's dim "
+                        f"{meta.dim}; run 'gfmd ingest --rebuild'"
+                    )
+                sid, gen = conn.execute("SELECT store_id, generation FROM state").fetchone()
+                gen += 1
+                live = dict(conn.execute("SELECT doc_id, content_hash FROM documents"))
+                unknown = sorted(set(remove) - set(live))
+                if unknown:
+                    raise StoreError(f"unknown document {', '.join(unknown)}: nothing removed")
+                adding = {d.document.doc_id for d in add}
+                drop = set(remove)
+                if replace_all:
+                    drop |= set(live) - adding
+                todo = []
+                for doc, emb in zip(add, embedded, strict=True):
+                    if live.get(doc.document.doc_id) == doc.document.content_hash and not (
+                        replace_all
+                    ):
+                        continue  # another writer already stored this content
+                    if doc.document.doc_id in live:
+                        drop.add(doc.document.doc_id)
+                    todo.append((doc, emb))
+                if not drop and not todo and not replace_all:
+                    conn.execute("ROLLBACK")
+                    return None
+                for doc_id in sorted(drop):
+                    _delete_doc(conn, doc_id, gen)
+                for doc, (vecs, sents) in todo:
+                    _insert_doc(conn, doc, vecs, sents, gen)
+                units = conn.execute("SELECT count(*) FROM units").fetchone()[0]
+                conn.execute("UPDATE meta SET units = ?", (units,))
+                conn.execute("UPDATE state SET generation = ?", (gen,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: write failed ({exc}); nothing changed") from None
+        finally:
+            conn.close()
+        return sid, gen
+
+    def _refresh_cache(self) -> None:
+        """After a commit: bring this process's snapshot to the new version and persist
+        it as the cold-start cache."""
+        try:
+            with self.reader() as r:
+                snap = r.snapshot
+        except StoreError:
+            return
+        self._write_cache(snap)
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+
+def _probe_dim(vectors: Callable[[Sequence[str]], np.ndarray]) -> int:
+    """The embedder's dimension, for a store created without any text to embed."""
+    try:
+        return int(np.asarray(vectors(["probe"])).shape[1])
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot create a store: the embedder gave no dimension ({exc})") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------ a reader
+class EmbeddedReader:
+    """One pinned version of an :class:`EmbeddedStore` (see :meth:`EmbeddedStore.reader`).
+    Used only by the thread that opened it, inside its ``with`` block."""
+
+    def __init__(self, store: EmbeddedStore, conn: sqlite3.Connection, snap: _Snapshot) -> None:
+        self.store = store
+        self.conn = conn
+        self.snapshot = snap
+
+    @property
+    def meta(self) -> IndexMeta:
+        return self.snapshot.meta
+
+    @property
+    def size(self) -> int:
+        return self.snapshot.count
+
+    @property
+    def generation(self) -> tuple[str, int]:
+        """(store id, generation) of this version; changes with every committed write."""
+        return self.snapshot.store_id, self.snapshot.generation
+
+    # ---------------------------------------------------------------- catalogue
+    def _infos(self) -> dict[str, DocumentInfo]:
+        key = self.generation
+        cached = self.store._docinfo.get(key)
+        if cached is None:
+            rows = self.conn.execute(
+                "SELECT d.doc_id, title, year, meeting, doc_type, d.language, original_file,"
+                " source_path, content_hash, pages_json,"
                 " (SELECT count(*) FROM passages p WHERE p.doc_id = d.doc_id),"
                 " (SELECT count(*) FROM elements e WHERE e.doc_id = d.doc_id)"
                 " FROM documents d ORDER BY year, d.doc_id"
-            )
-            .fetchall()
-        )
-        return [
-            DocumentInfo(
-                DocumentMeta(*r[:7]), r[7], r[8], len(json.loads(r[9])) or None, r[10], r[11]
-            )
-            for r in rows
-        ]
+            ).fetchall()
+            cached = {
+                r[0]: DocumentInfo(
+                    DocumentMeta(*r[:7]), r[7], r[8], len(json.loads(r[9])) or None, r[10], r[11]
+                )
+                for r in rows
+            }
+            self.store._docinfo = {key: cached}
+        return cached
 
-    def document_meta(self, doc_id: str) -> DocumentMeta:
-        """A document's catalogue facts (cached). Raises StoreError when unknown."""
-        if not self._meta_cache:
-            self._meta_cache.update({d.meta.doc_id: d.meta for d in self.documents()})
-        try:
-            return self._meta_cache[doc_id]
-        except KeyError:
-            raise StoreError(f"unknown document {doc_id!r}") from None
-
-    def document_text(self, doc_id: str, *, folded: bool = False) -> str:
-        """A document's cleaned text, or its :func:`corpus.analysis.fold` (both cached).
-
-        Raises:
-            StoreError: unknown document.
-        """
-        key = (doc_id, folded)
-        if key not in self._text_cache:
-            text = self.document(doc_id).text
-            self._text_cache[key] = fold(text) if folded else text
-        return self._text_cache[key]
-
-    def vector(self, row: int) -> np.ndarray:
-        """The stored embedding of a unit row, (dim,) float32."""
-        return np.asarray(self._index.reconstruct(int(row)), dtype=np.float32)
+    def documents(self) -> list[DocumentInfo]:
+        """All documents, ordered by year then doc id."""
+        return list(self._infos().values())
 
     def doc_ids(self) -> set[str]:
-        return {r[0] for r in self._db().execute("SELECT doc_id FROM documents")}
+        return set(self._infos())
+
+    def document_meta(self, doc_id: str) -> DocumentMeta:
+        """Catalogue facts of one document. Raises StoreError when unknown."""
+        info = self._infos().get(doc_id)
+        if info is None:
+            raise StoreError(f"unknown document {doc_id!r}")
+        return info.meta
 
     def document(self, doc_id: str) -> Document:
-        """The cleaned document with its pages and blocks.
-
-        Raises:
-            StoreError: unknown doc id.
-        """
-        r = (
-            self._db()
-            .execute(
-                "SELECT doc_id, title, year, meeting, doc_type, language, original_file, source_path,"
-                " content_hash, text, pages_json, blocks_json FROM documents WHERE doc_id = ?",
-                (doc_id,),
-            )
-            .fetchone()
-        )
+        """The cleaned document with pages and blocks. Raises StoreError when unknown."""
+        r = self.conn.execute(
+            "SELECT doc_id, title, year, meeting, doc_type, language, original_file, source_path,"
+            " content_hash, text, pages_json, blocks_json FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
         if r is None:
             raise StoreError(f"unknown document {doc_id!r}")
         pages = tuple(PageSpan(**p) for p in json.loads(r[10]))
         blocks = tuple(Block(**{**b, "section": tuple(b["section"])}) for b in json.loads(r[11]))
         return Document(DocumentMeta(*r[:7]), r[7], r[8], r[9], pages, blocks)
+
+    def document_text(self, doc_id: str, *, folded: bool = False) -> str:
+        """Cleaned text (or its accent/case fold, same length; cached per content).
+
+        Raises:
+            StoreError: unknown document.
+        """
+        info = self._infos().get(doc_id)
+        if info is None:
+            raise StoreError(f"unknown document {doc_id!r}")
+        key = (doc_id, info.content_hash, folded)
+        cache = self.store._texts
+        text = cache.get(key)
+        if text is None:
+            row = self.conn.execute(
+                "SELECT text FROM documents WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+            text = fold(row[0]) if folded else row[0]
+            cache[key] = text
+            while len(cache) > 32:
+                cache.popitem(last=False)
+        return text
 
     def passages(self, doc_id: str | None = None) -> list[Passage]:
         """Passages in document order (all documents, or one)."""
@@ -317,15 +1039,13 @@ class Store:
         if doc_id is not None:
             sql += " WHERE doc_id = ?"
             args = (doc_id,)
-        return [_passage(r) for r in self._db().execute(sql + " ORDER BY doc_id, seq", args)]
+        return [_passage(r) for r in self.conn.execute(sql + " ORDER BY doc_id, seq", args)]
 
     def passage(self, passage_id: str) -> Passage:
-        """One passage by id. Raises StoreError when unknown."""
-        r = (
-            self._db()
-            .execute(f"SELECT {_PASSAGE_COLS} FROM passages WHERE passage_id = ?", (passage_id,))
-            .fetchone()
-        )
+        """One passage. Raises StoreError when unknown."""
+        r = self.conn.execute(
+            f"SELECT {_PASSAGE_COLS} FROM passages WHERE passage_id = ?", (passage_id,)
+        ).fetchone()
         if r is None:
             raise StoreError(f"unknown passage {passage_id!r}")
         return _passage(r)
@@ -338,14 +1058,8 @@ class Store:
         year: int | None = None,
         meeting: str | None = None,
     ) -> list[Element]:
-        """Elements in document order, optionally filtered.
-
-        Args:
-            kind: ``key_message``, ``guiding_question`` or ``recommendation``.
-            doc_id: one document.
-            year: the document's year.
-            meeting: case- and accent-insensitive substring of the element's meeting or heading.
-        """
+        """Elements in (year, doc id, document order), optionally filtered (``meeting``:
+        folded substring of the element's meeting or heading)."""
         where: list[str] = []
         args: list[object] = []
         if kind:
@@ -360,201 +1074,244 @@ class Store:
         sql = f"SELECT {_ELEMENT_COLS} FROM elements"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        found = [_element(r) for r in self._db().execute(sql + " ORDER BY year, doc_id, seq", args)]
+        found = [_element(r) for r in self.conn.execute(sql + " ORDER BY year, doc_id, seq", args)]
         if meeting:
             needle = fold(meeting)
             found = [e for e in found if needle in fold(f"{e.meeting or ''} {e.heading}")]
         return found
 
     def element_passage(self, element_id: str) -> Passage:
-        """The passage that holds an element (its context)."""
-        r = (
-            self._db()
-            .execute("SELECT passage_id FROM elements WHERE element_id = ?", (element_id,))
-            .fetchone()
-        )
+        """The passage holding an element. Raises StoreError when unknown."""
+        r = self.conn.execute(
+            "SELECT passage_id FROM elements WHERE element_id = ?", (element_id,)
+        ).fetchone()
         if r is None or r[0] is None:
             raise StoreError(f"unknown element {element_id!r}")
         return self.passage(r[0])
 
     def languages(self) -> list[str]:
-        """Languages of the stored units, most frequent first."""
-        rows = self._db().execute(
-            "SELECT language, count(*) c FROM units WHERE language IS NOT NULL GROUP BY language ORDER BY c DESC"
-        )
-        return [r[0] for r in rows]
-
-    def unit(self, row: int) -> tuple[Passage, Element | None]:
-        """The passage (and element, for element units) stored at a unit row."""
-        unit_id, unit_type = (
-            self._db()
-            .execute("SELECT unit_id, unit_type FROM units WHERE row = ?", (row,))
-            .fetchone()
-        )
-        if unit_type == "element":
-            r = (
-                self._db()
-                .execute(
-                    f"SELECT {_ELEMENT_COLS}, passage_id FROM elements WHERE element_id = ?",
-                    (unit_id,),
-                )
-                .fetchone()
+        """Languages of the live units, most frequent first (cached per version)."""
+        key = self.generation
+        langs = self.store._languages.get(key)
+        if langs is None:
+            rows = self.conn.execute(
+                "SELECT language, count(*) c FROM units WHERE language IS NOT NULL"
+                " GROUP BY language ORDER BY c DESC, language"
             )
-            return self.passage(r[-1]), _element(r[:-1])
-        return self.passage(unit_id), None
+            langs = [r[0] for r in rows]
+            self.store._languages = {key: langs}
+        return list(langs)
 
-    # -------------------------------------------------------------- retrieval
-    def allowed_rows(
-        self,
-        *,
-        doc_ids: Sequence[str] = (),
-        year_min: int | None = None,
-        year_max: int | None = None,
-        languages: Sequence[str] = (),
-        kinds: Sequence[str] = (),
-        meeting: str | None = None,
-        unit_types: Sequence[str] = (),
-    ) -> np.ndarray | None:
-        """Unit rows passing the filters (int64 array), or None when nothing is filtered."""
-        mask = np.ones(self.size, dtype=bool)
-        filtered = False
-        if doc_ids:
-            mask &= np.isin(self._unit_doc, list(doc_ids))
-            filtered = True
-        if year_min is not None:
-            mask &= self._unit_year >= year_min
-            filtered = True
-        if year_max is not None:
-            mask &= (self._unit_year <= year_max) & (self._unit_year >= 0)
-            filtered = True
-        if languages:
-            mask &= np.isin(self._unit_lang, list(languages))
-            filtered = True
-        if kinds:
-            mask &= np.isin(self._unit_kind, list(kinds))
-            filtered = True
-        if meeting:
-            needle = fold(meeting)
-            mask &= np.array([needle in m for m in self._unit_meeting], dtype=bool)
-            filtered = True
-        if unit_types:
-            mask &= np.isin(self._unit_type, list(unit_types))
-            filtered = True
-        return np.flatnonzero(mask).astype(np.int64) if filtered else None
+    # ---------------------------------------------------------------- retrieval
+    def unit(self, unit_id: int) -> tuple[Passage, Element | None]:
+        """The passage (and element, for element units) a unit id names.
+
+        Raises:
+            StoreError: no live unit has this id.
+        """
+        r = self.conn.execute(
+            "SELECT unit_type, ref_id FROM units WHERE unit_id = ?", (int(unit_id),)
+        ).fetchone()
+        if r is None:
+            raise StoreError(f"unknown unit {unit_id} (removed or never stored)")
+        if r[0] == "element":
+            e = self.conn.execute(
+                f"SELECT {_ELEMENT_COLS}, passage_id FROM elements WHERE element_id = ?", (r[1],)
+            ).fetchone()
+            return self.passage(e[-1]), _element(e[:-1])
+        return self.passage(r[1]), None
+
+    def vector(self, unit_id: int) -> np.ndarray:
+        """The stored embedding of a unit, (dim,) float32. Raises StoreError."""
+        r = self.conn.execute(
+            "SELECT vector FROM units WHERE unit_id = ?", (int(unit_id),)
+        ).fetchone()
+        if r is None:
+            raise StoreError(f"unknown unit {unit_id} (removed or never stored)")
+        return np.frombuffer(r[0], dtype=np.float32)
+
+    def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """Stored sentence spans and embeddings of these passages (missing ids absent)."""
+        ids = list(dict.fromkeys(passage_ids))
+        grouped: dict[str, tuple[list[tuple[int, int]], list[bytes]]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self.conn.execute(
+                'SELECT passage_id, start, "end", vector FROM sentences WHERE passage_id IN'
+                f" ({','.join('?' * len(chunk))}) ORDER BY passage_id, seq",
+                chunk,
+            )
+            for pid, s, e, blob in rows:
+                spans, blobs = grouped.setdefault(pid, ([], []))
+                spans.append((s, e))
+                blobs.append(blob)
+        dim = self.meta.dim
+        return {
+            pid: SentenceVectors(tuple(spans), _vecs(blobs, dim))
+            for pid, (spans, blobs) in grouped.items()
+        }
+
+    def allowed_ids(self, where: UnitFilter | None) -> np.ndarray | None:
+        """Unit ids passing ``where`` (int64, ascending), or None when it is empty."""
+        if where is None or where.empty:
+            return None
+        sql, args = _where_sql(where)
+        rows = self.conn.execute(f"SELECT unit_id FROM units u WHERE {sql}", args)
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
     def dense_search(
-        self, query_vec: np.ndarray, k: int, rows: np.ndarray | None = None
+        self, query_vec: np.ndarray, k: int, where: UnitFilter | None = None
     ) -> list[tuple[int, float]]:
-        """Inner-product (cosine) search.
-
-        Args:
-            query_vec: (dim,) float32, L2-normalised.
-            k: hits wanted.
-            rows: restrict to these unit rows (from :meth:`allowed_rows`); None = all.
-
-        Returns:
-            (row, cosine) pairs, best first.
-        """
-        if self.size == 0 or (rows is not None and len(rows) == 0):
+        """Cosine search: ``query_vec`` (dim,) float32 L2-normalised -> up to ``k``
+        (unit id, cosine) pairs passing ``where``, best first. Exact below
+        ``store.ann_min_units`` live units, HNSW above (see the module docstring)."""
+        snap = self.snapshot
+        if k <= 0 or snap.count == 0:
             return []
-        params = None
-        limit = self.size
-        if rows is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
-            limit = len(rows)
-        q = np.ascontiguousarray(query_vec.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(q, min(k, limit), params=params)
+        q = np.ascontiguousarray(np.asarray(query_vec, np.float32).reshape(1, -1))
+        allowed = self.allowed_ids(where)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        if allowed is not None and snap.shared.approximate and len(allowed) <= EXACT_FILTERED_MAX:
+            return self._exact(q[0], k, where)
+        sel: faiss.IDSelector | None
+        if allowed is not None:
+            sel = faiss.IDSelectorBatch(allowed)
+            keep: list[object] = [sel, allowed]
+            limit = len(allowed)
+        else:
+            sel, keep = snap.selector()
+            limit = snap.count
+        if snap.shared.approximate:
+            params: faiss.SearchParameters = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(128, 4 * k)  # type: ignore[attr-defined]
+        else:
+            params = faiss.SearchParameters()
+        if sel is not None:
+            params.sel = sel
+        with snap.shared.reading() as index:
+            scores, ids = index.search(q, min(k, limit), params=params)
+        del keep
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def _exact(self, q: np.ndarray, k: int, where: UnitFilter | None) -> list[tuple[int, float]]:
+        sql, args = _where_sql(where) if where is not None else ("1", [])
+        rows = self.conn.execute(
+            f"SELECT unit_id, vector FROM units u WHERE {sql}", args
+        ).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        scores = _vecs([r[1] for r in rows], self.meta.dim) @ q
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
     def lexical_search(
-        self, tokens: Sequence[str], language: str | None, k: int, rows: np.ndarray | None = None
+        self, tokens: Sequence[str], language: str | None, k: int, where: UnitFilter | None = None
     ) -> list[tuple[int, float]]:
-        """BM25 (SQLite FTS5, k1=1.2, b=0.75) over the units of one language.
-
-        Args:
-            tokens: analyzed query tokens (see :func:`corpus.analysis.analyze`), analyzed
-                for ``language``.
-            language: only units in this language are ranked (their tokens were analyzed
-                in it); None ranks every unit.
-            k: hits wanted.
-            rows: restrict to these unit rows; None = all.
-
-        Returns:
-            (row, bm25 score) pairs, best first (score higher is better).
-        """
+        """BM25 (SQLite FTS5, k1=1.2, b=0.75) of units in ``language`` (None = all)
+        matching any of ``tokens`` -> up to ``k`` (unit id, score) pairs passing ``where``,
+        best first, higher is better; ordering and limit inside SQLite."""
         terms = sorted({t for t in tokens if t})
-        if not terms:
+        if not terms or k <= 0:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        sql = "SELECT row, -bm25(lexical) AS s FROM lexical WHERE lexical MATCH ?"
-        args: list = [match]
-        if language is not None:
-            sql += " AND language = ?"
-            args.append(language)
-        sql += " ORDER BY s DESC"
-        allowed = set(rows.tolist()) if rows is not None else None
-        out: list[tuple[int, float]] = []
-        for row, score in self._db().execute(sql, args):
-            if allowed is None or row in allowed:
-                out.append((int(row), float(score)))
-                if len(out) >= k:
-                    break
-        return out
-
-    def vectors(self) -> np.ndarray:
-        """All unit embeddings, (size, dim) float32 (for incremental rebuilds)."""
-        if self.size == 0:
-            return np.zeros((0, self.meta.dim), dtype=np.float32)
-        return np.asarray(self._index.reconstruct_n(0, self.size), dtype=np.float32)
-
-    def ingested(self, doc_id: str) -> tuple[IngestedDocument, np.ndarray]:
-        """A stored document with its passages, elements and their unit vectors."""
-        doc = self.document(doc_id)
-        passages = tuple(self.passages(doc_id))
-        elements = tuple(self.elements(doc_id=doc_id))
-        rows = [
-            r[0]
-            for r in self._db().execute(
-                "SELECT row FROM units WHERE doc_id = ? ORDER BY row", (doc_id,)
-            )
-        ]
-        vecs = (
-            np.stack([self._index.reconstruct(int(r)) for r in rows])
-            if rows
-            else np.zeros((0, self.meta.dim), np.float32)
+        sql = (
+            "SELECT lexical.rowid, bm25(lexical) AS s FROM lexical"
+            " JOIN units u ON u.unit_id = lexical.rowid WHERE lexical MATCH ?"
         )
-        return IngestedDocument(doc, passages, elements), vecs
+        args: list[object] = [match]
+        if language is not None:
+            sql += " AND u.language = ?"
+            args.append(language)
+        if where is not None and not where.empty:
+            clause, more = _where_sql(where)
+            sql += f" AND {clause}"
+            args += more
+        sql += " ORDER BY s LIMIT ?"
+        args.append(int(k))
+        return [(int(r), -float(s)) for r, s in self.conn.execute(sql, args)]
 
-    def close(self) -> None:
-        for conn in self._conns.values():
-            conn.close()
-        self._conns.clear()
+
+class _EmptyReader(EmbeddedReader):
+    """The view of a store not created yet (``create=True`` before the first write)."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        meta = expected_meta(store.settings, store.embedding_model or "unknown", 1, 0)
+        shared = _SharedIndex(_new_index(1, False), False, 0)
+        self.store = store
+        self.conn = sqlite3.connect(":memory:")
+        self.conn.executescript(_SCHEMA)
+        self.snapshot = _Snapshot("none", 0, meta, shared, 0, frozenset(), 0)
 
 
-_PASSAGE_COLS = 'passage_id, doc_id, text, start, "end", page_start, page_end, section_json, language, kind, label'
+_EMPTY_READER_FACTORY = _EmptyReader
+
+
+def _where_sql(where: UnitFilter) -> tuple[str, list[object]]:
+    """SQL condition on ``units u`` for a filter, and its arguments."""
+    parts: list[str] = []
+    args: list[object] = []
+
+    def within(column: str, values: Sequence[object]) -> None:
+        parts.append(f"{column} IN ({','.join('?' * len(values))})")
+        args.extend(values)
+
+    if where.doc_ids:
+        within("u.doc_id", where.doc_ids)
+    if where.year_min is not None:
+        parts.append("u.year >= ?")
+        args.append(where.year_min)
+    if where.year_max is not None:
+        parts.append("u.year <= ?")
+        args.append(where.year_max)
+    if where.languages:
+        within("u.language", where.languages)
+    if where.kinds:
+        within("u.kind", where.kinds)
+    if where.meeting:
+        parts.append("instr(u.meeting_folded, ?) > 0")
+        args.append(fold(where.meeting))
+    if where.unit_types:
+        within("u.unit_type", where.unit_types)
+    return " AND ".join(parts) or "1", args
+
+
+# ------------------------------------------------------------------ rows
+_PASSAGE_COLS = (
+    'passage_id, doc_id, text, start, "end", page_start, page_end, section_json, language,'
+    " kind, label, paragraph_start, paragraph_end, sentences_json"
+)
 _ELEMENT_COLS = (
     "element_id, kind, text, label, ordinal, heading, meeting, doc_id, title, year, page_start,"
-    ' page_end, start, "end", language, section_json'
+    ' page_end, start, "end", language, section_json, paragraph_start, paragraph_end'
 )
 
 
 def _passage(r: tuple) -> Passage:
     return Passage(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(json.loads(r[7])), r[8], r[9], r[10]
+        passage_id=r[0],
+        doc_id=r[1],
+        text=r[2],
+        start=r[3],
+        end=r[4],
+        page_start=r[5],
+        page_end=r[6],
+        section=tuple(json.loads(r[7])),
+        language=r[8],
+        kind=r[9],
+        label=r[10],
+        paragraph_start=r[11],
+        paragraph_end=r[12],
+        sentences=tuple((int(a), int(b)) for a, b in json.loads(r[13])),
     )
 
 
-_ELEMENT_FIELDS = [
-    f.name
-    for f in dataclasses.fields(Element)
-    if f.name not in ("section", "paragraph_start", "paragraph_end")
-]
+_ELEMENT_FIELDS = [f.name for f in dataclasses.fields(Element)]
 
 
 def _element(r: tuple) -> Element:
-    return Element(
-        **dict(zip(_ELEMENT_FIELDS, r[:15], strict=True)), section=tuple(json.loads(r[15]))
-    )
+    values = dict(zip(_ELEMENT_FIELDS, r[:18], strict=True))
+    values["section"] = tuple(json.loads(r[15]))
+    return Element(**values)
 
 
 def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | None:
@@ -566,242 +1323,196 @@ def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | 
     return best
 
 
-def write_index(
-    index_dir: Path,
-    new_docs: Sequence[IngestedDocument],
-    embedder: Embedder,
-    settings: Settings,
-    *,
-    keep_from: Store | None = None,
-    remove: Iterable[str] = (),
-    progress: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Write a new index version and make it live atomically.
-
-    Args:
-        index_dir: the index directory (created if missing).
-        new_docs: documents to add; one with the doc id of a kept document replaces it.
-        embedder: embeds the new documents' units (kept documents reuse their vectors).
-        settings: recorded in meta.json (chunking).
-        keep_from: the current live store, whose documents are carried over (minus
-            ``remove`` and replaced ones); None starts empty.
-        remove: doc ids to drop.
-        progress: called as ``progress(done_units, total_units)`` while embedding.
-
-    Returns:
-        The new live version directory.
-
-    Raises:
-        StoreError: the embedder's output has the wrong shape; nothing live changes.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    replaced = {d.document.doc_id for d in new_docs} | set(remove)
-    kept: list[tuple[IngestedDocument, np.ndarray]] = []
-    if keep_from is not None:
-        for info in keep_from.documents():
-            if info.meta.doc_id not in replaced:
-                kept.append(keep_from.ingested(info.meta.doc_id))
-
-    texts = [embedding_text(passage=p) for d in new_docs for p in d.passages]
-    texts += [embedding_text(element=e) for d in new_docs for e in d.elements]
-    new_vecs = _embed_all(embedder, texts, settings.embedding.batch_size, progress)
-    dim = (
-        new_vecs.shape[1] if len(texts) else (kept[0][1].shape[1] if kept else _probe_dim(embedder))
-    )
-
-    version = index_dir / f"v-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    tmp = index_dir / f".tmp-{version.name}"
-    tmp.mkdir()
-    try:
-        conn = sqlite3.connect(tmp / "store.sqlite")
-        conn.executescript(_SCHEMA)
-        all_vecs: list[np.ndarray] = []
-        row = 0
-        offset = 0
-        n_pass = sum(len(d.passages) for d in new_docs)
-        for doc in new_docs:
-            p_vecs = new_vecs[offset : offset + len(doc.passages)]
-            offset += len(doc.passages)
-            all_vecs.append(p_vecs)
-            row = _insert_doc(conn, doc, row, passages_only=True)
-        e_offset = n_pass
-        for doc in new_docs:
-            all_vecs.append(new_vecs[e_offset : e_offset + len(doc.elements)])
-            e_offset += len(doc.elements)
-            row = _insert_doc(conn, doc, row, elements_only=True)
-        for doc, vecs in kept:
-            all_vecs.append(vecs)
-            row = _insert_doc(conn, doc, row)
-        conn.commit()
-        conn.close()
-        matrix = np.concatenate(all_vecs, axis=0) if all_vecs else np.zeros((0, dim), np.float32)
-        if matrix.shape != (row, dim):
-            raise StoreError(
-                f"embedding shape {matrix.shape} does not match {row} units of dim {dim}"
-            )
-        index = faiss.IndexFlatIP(dim)
-        if row:
-            index.add(np.ascontiguousarray(matrix, dtype=np.float32))
-        faiss.write_index(index, str(tmp / "dense.faiss"))
-        meta = IndexMeta.expected(settings, embedder.name, dim, row)
-        (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2), encoding="utf-8")
-        tmp.rename(version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    pointer_tmp = index_dir / f".CURRENT-{uuid.uuid4().hex[:6]}"
-    pointer_tmp.write_text(version.name, encoding="utf-8")
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _prune_versions(index_dir, keep={version.name, keep_from.live_dir.name if keep_from else ""})
-    return version
-
-
-def _probe_dim(embedder: Embedder) -> int:
-    return int(embedder.embed(["probe"]).shape[1])
-
-
-def _embed_all(
-    embedder: Embedder, texts: list[str], batch: int, progress: Callable[[int, int], None] | None
-) -> np.ndarray:
+def _embed_documents(
+    docs: Sequence[IngestedDocument],
+    vectors: Callable[[Sequence[str]], np.ndarray],
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[tuple[np.ndarray, dict[str, SentenceVectors]]]:
+    """Embed every unit (passages then elements) and sentence of each document."""
+    texts: list[str] = []
+    for d in docs:
+        texts += [embedding_text(passage=p) for p in d.passages]
+        texts += [embedding_text(element=e) for e in d.elements]
+        texts += [d.document.text[s:e] for p in d.passages for s, e in p.sentences]
     parts = []
+    batch = max(batch, 32)
     for i in range(0, len(texts), batch):
         chunk = texts[i : i + batch]
-        vecs = np.asarray(embedder.embed(chunk), dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[0] != len(chunk):
-            raise StoreError(
-                f"embedder {embedder.name} returned shape {vecs.shape} for {len(chunk)} texts"
-            )
+        vecs = np.asarray(vectors(chunk), dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[0] != len(chunk) or vecs.shape[1] == 0:
+            raise StoreError(f"embedder returned shape {vecs.shape} for {len(chunk)} texts")
         parts.append(vecs)
         if progress:
             progress(min(i + batch, len(texts)), len(texts))
-    return np.concatenate(parts, axis=0) if parts else np.zeros((0, 0), np.float32)
+    if parts and len({p.shape[1] for p in parts}) > 1:
+        raise StoreError("embedder returned vectors of different dimensions")
+    matrix = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+    out = []
+    at = 0
+    for d in docs:
+        n = len(d.passages) + len(d.elements)
+        unit_vecs = matrix[at : at + n]
+        at += n
+        sents: dict[str, SentenceVectors] = {}
+        for p in d.passages:
+            if p.sentences:
+                m = len(p.sentences)
+                sents[p.passage_id] = SentenceVectors(p.sentences, matrix[at : at + m])
+                at += m
+        out.append((unit_vecs, sents))
+    return out
+
+
+def _delete_doc(conn: sqlite3.Connection, doc_id: str, gen: int) -> None:
+    conn.execute(
+        "INSERT INTO removed_units (unit_id, generation)"
+        " SELECT unit_id, ? FROM units WHERE doc_id = ?",
+        (gen, doc_id),
+    )
+    conn.execute(
+        "DELETE FROM lexical WHERE rowid IN (SELECT unit_id FROM units WHERE doc_id = ?)",
+        (doc_id,),
+    )
+    conn.execute("DELETE FROM units WHERE doc_id = ?", (doc_id,))
+    conn.execute(
+        "DELETE FROM sentences WHERE passage_id IN"
+        " (SELECT passage_id FROM passages WHERE doc_id = ?)",
+        (doc_id,),
+    )
+    conn.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+    conn.execute("DELETE FROM elements WHERE doc_id = ?", (doc_id,))
+    conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
 
 def _insert_doc(
     conn: sqlite3.Connection,
     ingested: IngestedDocument,
-    row: int,
-    *,
-    passages_only: bool = False,
-    elements_only: bool = False,
-) -> int:
+    vecs: np.ndarray,
+    sentences: dict[str, SentenceVectors],
+    gen: int,
+) -> None:
     doc = ingested.document
     m = doc.meta
-    if not elements_only:
+    n_units = len(ingested.passages) + len(ingested.elements)
+    if vecs.shape[0] != n_units:
+        raise StoreError(
+            f"{m.doc_id}: {vecs.shape[0]} unit vectors for {n_units} passages and elements"
+        )
+    conn.execute(
+        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            m.doc_id,
+            m.title,
+            m.year,
+            m.meeting,
+            m.doc_type,
+            m.language,
+            m.original_file,
+            doc.source_path,
+            doc.content_hash,
+            doc.text,
+            json.dumps([asdict(p) for p in doc.pages]),
+            json.dumps([asdict(b) for b in doc.blocks], ensure_ascii=False),
+            time.time(),
+            gen,
+        ),
+    )
+    vec_rows = iter(np.ascontiguousarray(vecs, dtype=np.float32))
+    for seq, p in enumerate(ingested.passages):
         conn.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO passages (seq, {_PASSAGE_COLS}) VALUES ({','.join('?' * 15)})",
             (
-                m.doc_id,
-                m.title,
-                m.year,
-                m.meeting,
-                m.doc_type,
-                m.language,
-                m.original_file,
-                doc.source_path,
-                doc.content_hash,
-                doc.text,
-                json.dumps([asdict(p) for p in doc.pages]),
-                json.dumps([asdict(b) for b in doc.blocks], ensure_ascii=False),
-                time.time(),
+                seq,
+                p.passage_id,
+                p.doc_id,
+                p.text,
+                p.start,
+                p.end,
+                p.page_start,
+                p.page_end,
+                json.dumps(list(p.section), ensure_ascii=False),
+                p.language,
+                p.kind,
+                p.label,
+                p.paragraph_start,
+                p.paragraph_end,
+                json.dumps([list(s) for s in p.sentences]),
             ),
         )
-        for seq, p in enumerate(ingested.passages):
-            conn.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    p.passage_id,
-                    p.doc_id,
-                    seq,
-                    p.start,
-                    p.end,
-                    p.page_start,
-                    p.page_end,
-                    json.dumps(list(p.section), ensure_ascii=False),
-                    p.language,
-                    p.kind,
-                    p.label,
-                    p.text,
-                ),
-            )
-            _insert_unit(
-                conn,
-                row,
-                p.passage_id,
-                "passage",
-                m,
-                p.language,
-                None,
-                None,
-                embedding_text(passage=p),
-            )
-            row += 1
-    if not passages_only:
-        for seq, e in enumerate(ingested.elements):
-            conn.execute(
-                "INSERT INTO elements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    e.element_id,
-                    e.doc_id,
-                    seq,
-                    e.kind,
-                    e.label,
-                    e.ordinal,
-                    e.heading,
-                    e.meeting,
-                    e.title,
-                    e.year,
-                    e.page_start,
-                    e.page_end,
-                    e.start,
-                    e.end,
-                    e.language,
-                    json.dumps(list(e.section), ensure_ascii=False),
-                    e.text,
-                    _containing_passage(e, ingested.passages),
-                ),
-            )
-            _insert_unit(
-                conn,
-                row,
+        _insert_unit(
+            conn, "passage", p.passage_id, m, p.language, None, None, gen,
+            next(vec_rows), embedding_text(passage=p),
+        )  # fmt: skip
+        sv = sentences.get(p.passage_id)
+        if sv is not None:
+            for i, ((s0, s1), v) in enumerate(zip(sv.spans, sv.vectors, strict=True)):
+                conn.execute(
+                    "INSERT INTO sentences VALUES (?,?,?,?,?)",
+                    (p.passage_id, i, s0, s1, np.asarray(v, np.float32).tobytes()),
+                )
+    for seq, e in enumerate(ingested.elements):
+        conn.execute(
+            f"INSERT INTO elements ({_ELEMENT_COLS}, seq, passage_id)"
+            f" VALUES ({','.join('?' * 20)})",
+            (
                 e.element_id,
-                "element",
-                m,
-                e.language,
                 e.kind,
-                fold(f"{e.meeting or ''} {e.heading}"),
-                embedding_text(element=e),
-            )
-            row += 1
-    return row
+                e.text,
+                e.label,
+                e.ordinal,
+                e.heading,
+                e.meeting,
+                e.doc_id,
+                e.title,
+                e.year,
+                e.page_start,
+                e.page_end,
+                e.start,
+                e.end,
+                e.language,
+                json.dumps(list(e.section), ensure_ascii=False),
+                e.paragraph_start,
+                e.paragraph_end,
+                seq,
+                _containing_passage(e, ingested.passages),
+            ),
+        )
+        _insert_unit(
+            conn, "element", e.element_id, m, e.language, e.kind,
+            fold(f"{e.meeting or ''} {e.heading}"), gen, next(vec_rows),
+            embedding_text(element=e),
+        )  # fmt: skip
 
 
 def _insert_unit(
     conn: sqlite3.Connection,
-    row: int,
-    unit_id: str,
     unit_type: str,
+    ref_id: str,
     meta: DocumentMeta,
     language: str | None,
     kind: str | None,
     meeting_folded: str | None,
+    gen: int,
+    vector: np.ndarray,
     text: str,
 ) -> None:
-    conn.execute(
-        "INSERT INTO units VALUES (?,?,?,?,?,?,?,?)",
-        (row, unit_id, unit_type, meta.doc_id, language, meta.year, kind, meeting_folded),
+    cur = conn.execute(
+        "INSERT INTO units (unit_type, ref_id, doc_id, language, year, kind, meeting_folded,"
+        " generation, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            unit_type,
+            ref_id,
+            meta.doc_id,
+            language,
+            meta.year,
+            kind,
+            meeting_folded,
+            gen,
+            np.asarray(vector, np.float32).tobytes(),
+        ),
     )
     conn.execute(
-        "INSERT INTO lexical (row, language, tokens) VALUES (?,?,?)",
-        (row, language, " ".join(analyze(text, language))),
+        "INSERT INTO lexical (rowid, tokens) VALUES (?, ?)",
+        (cur.lastrowid, " ".join(analyze(text, language))),
     )
-
-
-def _prune_versions(index_dir: Path, keep: set[str]) -> None:
-    """Remove version directories other than ``keep`` (the new and the previous live one,
-    which a running reader may still have open)."""
-    for child in index_dir.iterdir():
-        if (child.is_dir() and child.name.startswith("v-") and child.name not in keep) or (
-            child.name.startswith(".tmp-") and child.is_dir()
-        ):
-            shutil.rmtree(child, ignore_errors=True)

@@ -341,10 +341,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_elements(args: argparse.Namespace) -> int:
-    from corpus.store import Store
+    from corpus.open_store import open_store
 
     settings = _settings(args)
-    store = Store.load(settings.index_dir, settings)
+    store = open_store(settings)
     if args.doc and args.doc not in store.doc_ids():
         raise QueryError(
             f"unknown document {args.doc} (known: {', '.join(sorted(store.doc_ids()))})"
@@ -390,10 +390,10 @@ def cmd_elements(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.elements:
-        from corpus.store import Store
+        from corpus.open_store import open_store
         from evals.elements import format_table, score_elements
 
-        store = Store.load(settings.index_dir, settings)
+        store = open_store(settings)
         with open(args.elements, encoding="utf-8") as fh:
             gold = json.load(fh)
         scores = score_elements(

@@ -139,6 +139,12 @@ class StoreSettings(_Section):
         gt=0,
         description="How long a writer waits for another process's write to finish (seconds).",
     )
+    ann_min_units: int = Field(
+        50_000,
+        ge=1,
+        description="From this many live units on, the embedded store's dense search uses an "
+        "approximate FAISS HNSW index instead of exact search (count).",
+    )
 
 
 class IngestSettings(_Section):

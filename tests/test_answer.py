@@ -9,7 +9,7 @@ import pytest
 from assistant.answer import ask, sentences, verify_citation
 from assistant.retrieve import resources
 from corpus.embeddings import HashingEmbedder
-from corpus.store import write_index
+from corpus.store import EmbeddedStore
 from gfmd.settings import EmbeddingSettings, Settings
 from tests.factories import make_doc
 
@@ -30,7 +30,10 @@ def res(tmp_path: Path):
             year=2011,
         )
     ]
-    write_index(settings.index_dir, docs, HashingEmbedder(), settings)
+    emb = HashingEmbedder()
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
+    store.write(docs, vectors=emb.embed)
+    store.close()
     return resources(settings)
 
 

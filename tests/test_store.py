@@ -1,19 +1,24 @@
-"""The store: atomic versioned writes, settings checks, filters, dense and lexical search."""
+"""The embedded store (SQLite + FAISS): validation on open, the old layout, the FAISS
+cold-start cache, incremental writes, the approximate index and SQL-side lexical limits.
+Backend-independent behaviour is in ``tests/test_store_contract.py``."""
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from corpus.analysis import analyze
 from corpus.embeddings import HashingEmbedder
-from corpus.store import Store, write_index
+from corpus.protocol import UnitFilter
+from corpus.store import EmbeddedStore
 from gfmd.errors import StoreError
-from gfmd.settings import ChunkingSettings, Settings
+from gfmd.settings import Settings, StoreSettings
 from tests.factories import make_doc
 
+EMB = HashingEmbedder()
 DOC_A = make_doc(
     "a",
     [
@@ -26,10 +31,7 @@ DOC_A = make_doc(
 )
 DOC_B = make_doc(
     "b",
-    [
-        "Remittances reduce poverty in countries of origin.",
-        "Circular migration helps skills transfer.",
-    ],
+    ["Remittances reduce poverty in countries of origin.", "Circular migration helps."],
     year=2017,
     language="en",
 )
@@ -40,105 +42,164 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=tmp_path / "index")
 
 
-def test_write_then_load_roundtrip(settings: Settings) -> None:
-    emb = HashingEmbedder()
-    write_index(settings.index_dir, [DOC_A, DOC_B], emb, settings)
-    store = Store.load(settings.index_dir, settings, embedding_model=emb.name)
-    assert store.size == 3 + 2 + 1
-    assert {d.meta.doc_id for d in store.documents()} == {"a", "b"}
-    doc = store.document("a")
-    assert doc.text == DOC_A.document.text
-    for p in store.passages("a"):
-        assert doc.text[p.start : p.end] == p.text
-    [el] = store.elements()
-    assert el.kind == "key_message" and el.text.startswith("La diaspora")
-    assert store.element_passage(el.element_id).text == el.text
+def build(settings: Settings, docs=(DOC_A, DOC_B)) -> EmbeddedStore:
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    store.write(list(docs), vectors=EMB.embed)
+    return store
 
 
-def test_index_records_what_built_it_and_refuses_other_settings(settings: Settings) -> None:
-    emb = HashingEmbedder()
-    write_index(settings.index_dir, [DOC_A], emb, settings)
-    live = settings.index_dir / (settings.index_dir / "CURRENT").read_text()
-    meta = json.loads((live / "meta.json").read_text())
-    assert meta["embedding_model"] == emb.name and meta["chunk_max_chars"] == 1200
-    with pytest.raises(StoreError, match="embedding model"):
-        Store.load(settings.index_dir, settings, embedding_model="other-model")
-    other = settings.model_copy(update={"chunking": ChunkingSettings(target_chars=500)})
-    with pytest.raises(StoreError, match="chunking"):
-        Store.load(settings.index_dir, other, embedding_model=emb.name)
+def test_one_database_and_a_cache_file(settings: Settings) -> None:
+    build(settings).close()
+    names = {p.name for p in settings.index_dir.iterdir()}
+    assert "store.sqlite" in names and "CURRENT" not in names
+    assert len([n for n in names if n.startswith("dense-") and n.endswith(".faiss")]) == 1
+    with sqlite3.connect(settings.index_dir / "store.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM units").fetchone()[0] == 6
 
 
-def test_missing_index_is_a_clear_error(settings: Settings) -> None:
-    with pytest.raises(StoreError, match="gfmd ingest"):
-        Store.load(settings.index_dir, settings)
-
-
-def test_failed_write_leaves_previous_index_live(settings: Settings) -> None:
-    emb = HashingEmbedder()
-    write_index(settings.index_dir, [DOC_A], emb, settings)
-
-    class Broken(HashingEmbedder):
-        def embed(self, texts, *, query=False):
-            raise RuntimeError("model crashed")
-
-    before = (settings.index_dir / "CURRENT").read_text()
-    with pytest.raises(RuntimeError):
-        write_index(
-            settings.index_dir,
-            [DOC_B],
-            Broken(),
-            settings,
-            keep_from=Store.load(settings.index_dir, settings),
-        )
-    assert (settings.index_dir / "CURRENT").read_text() == before
-    store = Store.load(settings.index_dir, settings, embedding_model=emb.name)
+def test_missing_store_and_old_layout(settings: Settings) -> None:
+    with pytest.raises(StoreError, match="no index in"):
+        EmbeddedStore.open(settings.index_dir, settings)
+    old = settings.index_dir / "v-20261202-064424-184961"
+    old.mkdir(parents=True)
+    (old / "store.sqlite").write_bytes(b"old")
+    (settings.index_dir / "CURRENT").write_text(old.name)
+    with pytest.raises(StoreError, match="older version of gfmd; run 'gfmd ingest --rebuild'"):
+        EmbeddedStore.open(settings.index_dir, settings)
+    with pytest.raises(StoreError, match="older version"):
+        EmbeddedStore.open(settings.index_dir, settings, create=True)  # incremental ingest
+    store = EmbeddedStore.open(settings.index_dir, settings, create=True, rebuild=True)
+    store.write([DOC_A], vectors=EMB.embed, replace_all=True)
     assert store.doc_ids() == {"a"}
-    assert not [p for p in settings.index_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert (old / "store.sqlite").read_bytes() == b"old"  # never deleted
+    assert (settings.index_dir / "CURRENT").exists()
 
 
-def test_incremental_write_keeps_vectors_and_replaces_documents(settings: Settings) -> None:
-    emb = HashingEmbedder()
-    write_index(settings.index_dir, [DOC_A], emb, settings)
-    first = Store.load(settings.index_dir, settings)
-    vec_a = first.vectors()
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "not a readable"),
+        (lambda p: p.write_bytes(p.read_bytes()[:2048]), "not a readable|meta says"),
+        (
+            lambda p: _sql(p, "UPDATE meta SET dim = 'x'"),
+            "meta field dim is 'x'",
+        ),
+        (lambda p: _sql(p, "UPDATE meta SET units = 99"), "meta says 99 units"),
+        (lambda p: _sql(p, "DELETE FROM meta"), "no meta row"),
+        (lambda p: _sql(p, "UPDATE meta SET schema_version = 1"), "schema version 1"),
+    ],
+)
+def test_damaged_store_is_a_store_error_naming_the_file(settings: Settings, damage, reason) -> None:
+    build(settings).close()
+    path = settings.index_dir / "store.sqlite"
+    _checkpoint(path)
+    damage(path)
+    with pytest.raises(StoreError, match=reason) as info:
+        EmbeddedStore.open(settings.index_dir, settings)
+    assert str(path) in str(info.value)
+    # --rebuild replaces it; the damaged file is kept aside, not deleted
+    store = EmbeddedStore.open(settings.index_dir, settings, create=True, rebuild=True)
+    store.write([DOC_B], vectors=EMB.embed, replace_all=True)
+    assert EmbeddedStore.open(settings.index_dir, settings).doc_ids() == {"b"}
+
+
+def _sql(path: Path, statement: str) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(statement)
+    _checkpoint(path)
+
+
+def _checkpoint(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+
+
+@pytest.mark.parametrize("cache", ["missing", "corrupt", "stale"])
+def test_faiss_cache_is_only_a_cache(settings: Settings, cache: str) -> None:
+    build(settings).close()
+    [faiss_file] = settings.index_dir.glob("dense-*.faiss")
+    if cache == "missing":
+        faiss_file.unlink()
+    elif cache == "corrupt":
+        faiss_file.write_bytes(b"\0garbage")
+    else:  # a cache one write behind: another writer's changes are applied from SQLite
+        stale = faiss_file.read_bytes()
+        store = EmbeddedStore.open(settings.index_dir, settings)
+        store.write([], remove=["b"], vectors=EMB.embed)
+        store.write([make_doc("c", ["Nouveau document sur la migration."])], vectors=EMB.embed)
+        store.close()
+        for f in settings.index_dir.glob("dense-*.faiss"):
+            f.unlink()
+        faiss_file.write_bytes(stale)
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+    q = EMB.embed(["migration"], query=True)[0]
+    hits = store.dense_search(q, 50)
+    with store.reader() as r:
+        assert len(hits) == r.size
+        ids = {u for u, _ in hits}
+        live = {row[0] for row in r.conn.execute("SELECT unit_id FROM units")}
+    assert ids == live  # exactly the live units, no dead or duplicate ids
+    for uid, score in hits:
+        assert score == pytest.approx(float(store.vector(uid) @ q), abs=1e-5)
+
+
+def test_incremental_write_keeps_other_rows_and_vectors(settings: Settings) -> None:
+    store = build(settings)
+    before = {u: store.vector(u).copy() for u, _ in store.dense_search(EMB.embed(["x"])[0], 50)}
 
     calls: list[int] = []
 
-    class Counting(HashingEmbedder):
-        def embed(self, texts, *, query=False):
-            calls.append(len(texts))
-            return super().embed(texts, query=query)
+    def counting(texts):
+        calls.append(len(texts))
+        return EMB.embed(texts)
 
-    write_index(settings.index_dir, [DOC_B], Counting(), settings, keep_from=first)
-    second = Store.load(settings.index_dir, settings)
-    assert second.doc_ids() == {"a", "b"}
-    assert sum(calls) == 2  # only b's two passages were embedded
-    assert np.allclose(second.ingested("a")[1], vec_a)
-    write_index(settings.index_dir, [], emb, settings, keep_from=second, remove=["a"])
-    third = Store.load(settings.index_dir, settings)
-    assert third.doc_ids() == {"b"} and third.elements() == []
+    store.write([make_doc("c", ["Un troisième rapport."])], vectors=counting)
+    assert sum(calls) == 1  # only the new document is embedded
+    for uid, vec in before.items():
+        assert np.array_equal(store.vector(uid), vec)
 
 
-def test_filters_reach_both_retrievers(settings: Settings) -> None:
-    emb = HashingEmbedder()
-    write_index(settings.index_dir, [DOC_A, DOC_B], emb, settings)
-    store = Store.load(settings.index_dir, settings)
-    rows = store.allowed_rows(year_min=2017)
-    q = emb.embed(["transferts de fonds remittances"], query=True)[0]
-    dense = store.dense_search(q, 10, rows)
-    assert dense and all(store.unit(r)[0].doc_id == "b" for r, _ in dense)
-    assert store.lexical_search(["transfert"], "fr", 10, rows) == []
-    assert store.lexical_search(["remitt"], "en", 10, rows)
-    only_elements = store.allowed_rows(kinds=["key_message"])
-    assert [store.unit(int(r))[1].kind for r in only_elements] == ["key_message"]
-    assert store.dense_search(q, 5, np.array([], dtype=np.int64)) == []
+def test_lexical_search_limits_inside_sql(settings: Settings) -> None:
+    docs = [
+        make_doc(f"d{i}", [f"La migration numéro {i} et la migration encore."]) for i in range(30)
+    ]
+    store = build(settings, docs)
+    statements: list[str] = []
+    with store.reader() as r:
+        r.conn.set_trace_callback(statements.append)
+        hits = r.lexical_search(analyze("migration", "fr"), "fr", 5, UnitFilter(year_min=2000))
+        r.conn.set_trace_callback(None)
+    assert len(hits) == 5
+    assert any("LIMIT" in s and "u.year >= " in s for s in statements)
 
 
-def test_lexical_search_ranks_by_bm25_within_a_language(settings: Settings) -> None:
-    write_index(settings.index_dir, [DOC_A, DOC_B], HashingEmbedder(), settings)
-    store = Store.load(settings.index_dir, settings)
-    from corpus.analysis import analyze
+def test_approximate_index_above_the_threshold(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "i", store=StoreSettings(ann_min_units=20))
+    rng = np.random.default_rng(0)
+    docs = [make_doc(f"d{i:03d}", [f"Paragraphe {i} {j}." for j in range(3)]) for i in range(40)]
+    vectors = rng.standard_normal((120, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    it = iter(vectors)
 
-    hits = store.lexical_search(analyze("profils migratoires", "fr"), "fr", 5)
-    assert "profils migratoires" in store.unit(hits[0][0])[0].text
-    assert all(store.unit(r)[0].language == "fr" for r, _ in hits)
+    def embed(texts):
+        return np.stack([next(it) for _ in texts])
+
+    store = EmbeddedStore.open(settings.index_dir, settings, create=True)
+    store.write(docs, vectors=embed)
+    with store.reader() as r:
+        assert r.snapshot.shared.approximate
+    q = vectors[7]
+    hits = store.dense_search(q, 10)
+    exact = np.argsort(-(vectors @ q))[:10] + 1  # unit ids are 1-based, in write order
+    recall = len({u for u, _ in hits} & set(exact.tolist())) / 10
+    assert recall >= 0.9
+    assert hits[0][0] == 8
+    filtered = store.dense_search(q, 5, UnitFilter(doc_ids=("d010", "d011")))
+    assert len(filtered) == 5 and all(
+        store.unit(u)[0].doc_id in {"d010", "d011"} for u, _ in filtered
+    )
+    store.write([], remove=["d002"], vectors=embed)  # unit id 8 belongs to d002
+    assert all(u != 8 for u, _ in store.dense_search(q, 10))

@@ -13,7 +13,7 @@ import pytest
 from assistant.models import Answer, Citation, Hit
 from assistant.retrieve import resources, search
 from corpus.embeddings import HashingEmbedder
-from corpus.store import write_index
+from corpus.store import EmbeddedStore
 from gfmd.errors import QueryError
 from gfmd.settings import AnswerSettings, EmbeddingSettings, Settings, UISettings
 from ingest.models import Block, Document, DocumentMeta, PageSpan
@@ -61,7 +61,10 @@ def make_settings(tmp_path: Path, *, min_dense: float = 0.1, max_mb: float = 50.
 def build_index(tmp_path: Path, **kwargs: float) -> Settings:
     """Write DOC_A and DOC_B into a fresh index and return its settings."""
     settings = make_settings(tmp_path, **kwargs)
-    write_index(settings.index_dir, [DOC_A, DOC_B], HashingEmbedder(), settings)
+    emb = HashingEmbedder()
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
+    store.write([DOC_A, DOC_B], vectors=emb.embed)
+    store.close()
     return settings
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from assistant.models import Answer, Hit
-from corpus.store import Store
+from corpus.protocol import StoreReader as Store
 from gfmd.errors import StoreError
 from ingest.models import Document, DocumentMeta, Element
 
@@ -86,7 +86,8 @@ class _DocCache:
         self._size = size
 
     def _check(self, store: Store) -> None:
-        live = str(store.live_dir)
+        docs = store.documents()  # cached per store version
+        live = repr(sorted((d.meta.doc_id, d.content_hash) for d in docs))
         if live != self._live:
             self._live = live
             self._meta = {d.meta.doc_id: d.meta for d in store.documents()}

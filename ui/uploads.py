@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.indexer import FileResult, IngestReport, file_hash, ingest_paths, remove_documents
-from corpus.store import Store
+from corpus.open_store import open_store
 from gfmd.settings import Settings
 
 ALLOWED_SUFFIXES = (".pdf", ".txt", ".md")
@@ -233,7 +233,7 @@ def remove_document(doc_id: str, *, settings: Settings) -> IngestReport:
         StoreError: no index or unknown document (nothing is changed).
     """
     with WRITE_LOCK:
-        store = Store.load(settings.index_dir, settings)
+        store = open_store(settings)
         try:
             source = {d.meta.doc_id: d.source_path for d in store.documents()}.get(doc_id)
         finally:

@@ -1,0 +1,256 @@
+"""The embedded store under faults: concurrent writer processes, readers racing writes,
+a writer killed mid-transaction, damaged files seen from the CLI. Every test that
+starts a process or a thread bounds it with a timeout (``communicate``/``join``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.retrieve import resources, search
+from corpus.embeddings import HashingEmbedder
+from corpus.store import EmbeddedStore
+from gfmd.cli import main
+from gfmd.settings import EmbeddingSettings, Settings, get_settings
+from tests.factories import make_doc
+
+ROOT = Path(__file__).resolve().parent.parent
+EMB = HashingEmbedder()
+
+TOPICS = [
+    "les transferts de fonds des migrants",
+    "les profils migratoires nationaux",
+    "la migration circulaire des travailleurs",
+    "le rôle de la diaspora dans le développement",
+    "la protection des travailleurs migrants",
+    "la migration et le changement climatique",
+]
+
+
+def report_text(i: int) -> str:
+    topic = TOPICS[i]
+    paras = [
+        f"Rapport numéro {i} sur {topic}",
+        f"Introduction\nCe rapport {i} examine {topic} et leurs effets sur le développement "
+        f"des pays d'origine. Les participants ont souligné l'importance des données.",
+        f"Conclusions\nLes gouvernements du rapport {i} doivent coopérer sur {topic} afin "
+        "de renforcer les capacités nationales et la cohérence des politiques.",
+    ]
+    return "\n\n".join(paras) + "\n"
+
+
+def _env(index_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GFMD_INDEX_DIR=str(index_dir),
+        GFMD_EMBEDDING__BACKEND="hashing",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def test_three_concurrent_ingest_processes_all_land(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    files = []
+    for i in range(6):
+        f = tmp_path / f"concurrent-report-{i}.txt"
+        f.write_text(report_text(i), encoding="utf-8")
+        files.append(f)
+    cmd = [sys.executable, "-m", "gfmd.cli", "ingest", "--quiet", "--json"]
+    procs = [
+        subprocess.Popen(
+            [*cmd, str(files[2 * n]), str(files[2 * n + 1])],
+            env=_env(index_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+    settings = Settings(index_dir=index_dir, embedding=EmbeddingSettings(backend="hashing"))
+    store = EmbeddedStore.open(index_dir, settings, embedding_model=EMB.name)
+    docs = store.documents()
+    assert len(docs) == 6
+    assert sorted(Path(d.source_path).name for d in docs) == sorted(f.name for f in files)
+    store.close()
+
+
+def test_readers_during_repeated_ingest_and_remove_see_consistent_citations(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    base = [
+        make_doc(f"base{i}", [report_text(i).split("\n\n")[j] for j in (1, 2)]) for i in range(3)
+    ]
+    variants = [
+        make_doc("x", [report_text(3).split("\n\n")[1], "Variante de la migration. " * (v + 1)],
+                 content_hash=f"x{v}")
+        for v in range(2)
+    ]  # fmt: skip
+    extra = make_doc("y", [report_text(4).split("\n\n")[2]])
+    expected = {p.passage_id: p.text for d in [*base, *variants, extra] for p in d.passages}
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    writer.write([*base, variants[0]], vectors=EMB.embed)
+    res = resources(settings)
+    errors: list[BaseException] = []
+    checked = [0]
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                for q in ("migration et développement", "diaspora", "variante de la migration"):
+                    for hit in search(q, k=8, res=res):
+                        assert expected[hit.passage.passage_id] == hit.passage.text
+                        if hit.element is not None:  # pragma: no cover - no elements here
+                            assert hit.element.doc_id == hit.passage.doc_id
+                        checked[0] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for round_ in range(12):
+            writer.write([variants[(round_ + 1) % 2]], vectors=EMB.embed)
+            if round_ % 2:
+                writer.write([], remove=["y"], vectors=EMB.embed)
+            else:
+                writer.write([extra], vectors=EMB.embed)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors, errors[:3]
+    assert checked[0] > 0
+    assert writer.doc_ids() == {"base0", "base1", "base2", "x"}  # the last round removed y
+    writer.close()
+
+
+KILLED_WRITER = r"""
+import sys, time
+import corpus.store as cs
+from corpus.embeddings import HashingEmbedder
+from gfmd.settings import Settings, EmbeddingSettings
+from tests.factories import make_doc
+
+real = cs._insert_doc
+def slow_insert(*args, **kwargs):
+    real(*args, **kwargs)
+    print("inside the transaction", flush=True)
+    time.sleep(60)
+cs._insert_doc = slow_insert
+settings = Settings(index_dir=sys.argv[1], embedding=EmbeddingSettings(backend="hashing"))
+emb = HashingEmbedder()
+store = cs.EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name)
+store.write([make_doc("new1", ["Un premier nouveau."]), make_doc("new2", ["Un second."])],
+            remove=["a"], vectors=emb.embed)
+"""
+
+
+def test_writer_killed_mid_write_leaves_previous_data(tmp_path: Path) -> None:
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    a, b = make_doc("a", ["Le document A."]), make_doc("b", ["Le document B."])
+    store.write([a, b], vectors=EMB.embed)
+    store.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(settings.index_dir)],
+        env=_env(settings.index_dir),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "inside the transaction"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    again = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+    assert again.doc_ids() == {"a", "b"}
+    assert [p.text for p in again.passages("a")] == ["Le document A."]
+    started = time.monotonic()
+    again.write([make_doc("c", ["Le document C."])], vectors=EMB.embed)  # lock was freed
+    assert time.monotonic() - started < 60
+    assert again.doc_ids() == {"a", "b", "c"}
+    again.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GFMD_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("GFMD_EMBEDDING__BACKEND", "hashing")
+    get_settings.cache_clear()
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    store.write([make_doc("a", ["Les transferts de fonds des migrants."])], vectors=EMB.embed)
+    store.close()
+    yield tmp_path / "index"
+    get_settings.cache_clear()
+
+
+def _corrupt(index: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index / 'store.sqlite'}{suffix}").unlink(missing_ok=True)
+    (index / "store.sqlite").write_bytes(b"garbage" * 1000)
+
+
+def _missing(index: Path) -> None:
+    for name in ("store.sqlite", "store.sqlite-wal", "store.sqlite-shm"):
+        (index / name).unlink(missing_ok=True)
+
+
+def _bad_meta(index: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(index / "store.sqlite") as conn:
+        conn.execute("UPDATE meta SET dim = 'x'")
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [(_corrupt, "not a readable gfmd store"), (_missing, "no index in"), (_bad_meta, "dim is 'x'")],
+)
+def test_damaged_store_is_one_line_and_rc_2(
+    cli_env: Path, capsys: pytest.CaptureFixture, damage, message
+) -> None:
+    damage(cli_env)
+    for args in (["search", "transferts"], ["elements"], ["ask", "transferts ?"]):
+        code = main(args)
+        out, err = capsys.readouterr()
+        assert code == 2, (args, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, err)
+        assert "Traceback" not in err
+
+
+def test_resources_keep_one_store_object_that_sees_new_writes(tmp_path: Path) -> None:
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    writer.write([make_doc("a", ["Les transferts de fonds des migrants."])], vectors=EMB.embed)
+    res = resources(settings)
+    store = res.store
+    assert {h.passage.doc_id for h in search("diaspora villages", res=res)} == {"a"}
+    writer.write([make_doc("b", ["La diaspora investit dans les villages."])], vectors=EMB.embed)
+    assert resources(settings, reload=True).store is store  # never swapped under readers
+    assert search("diaspora villages", res=res)[0].passage.doc_id == "b"
+    writer.close()
