@@ -1,16 +1,28 @@
-"""``gfmd eval``: retrieval and citation metrics on a question set.
+"""``gfmd eval``: retrieval and citation metrics on question sets.
 
-Question sets are JSONL: ``{"id", "lang", "kind", "q", "gold": [quotes]}``; ``kind`` is
-``out_of_corpus`` for questions no report answers (``gold`` empty).
+Question sets are JSONL: ``{"id", "lang", "kind", "q", "gold": [quotes]}`` (the dev
+sets add ``fact`` and ``doc_id``, see :mod:`evals.check_questions`); ``kind`` is
+``out_of_corpus`` for questions no report answers (``gold`` empty). The bundled dev
+set is split by fact into ``tune`` (choose weights, thresholds and rules on it) and
+``test`` (report it); :func:`evaluate_splits` runs both and keeps them apart.
 
 Metrics, per question language and overall:
     - recall@k: share of answerable questions with a gold quote inside one of the top-k
       search hits;
     - MRR: mean of 1/rank of the first hit containing a gold quote (0 beyond rank 10);
-    - citation hit rate: share of answerable questions whose ``ask`` answer cites a unit
-      containing a gold quote;
+    - citation hit rate (gold among citations): share of answerable questions whose
+      ``ask`` answer cites a unit containing a gold quote;
+    - citation precision: share of the citations given to answerable questions whose
+      unit contains a gold quote (fewer, right citations score higher);
     - answered: share of answerable questions ``ask`` answered (not ``not_found``);
-    - not_found (out of corpus): share of out-of-corpus questions answered ``not_found``.
+    - not_found (out of corpus): share of out-of-corpus questions answered ``not_found``;
+    - non-verbatim quotes: count of citations whose quote is not a substring of the
+      cited unit's stored text (must be 0).
+
+With a baseline (``--baseline``), the stock LangChain recipe
+(:mod:`evals.langchain_recipe`) is built in the same process over the same cleaned
+texts with the same embedder, and its recall@5 and MRR are reported per language with
+the ratio ours / recipe.
 
 A text contains a quote when, after lower-casing and turning every run of
 non-alphanumeric characters into one space, the quote is a substring of the text
@@ -23,12 +35,25 @@ import json
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gfmd.errors import QueryError
 from gfmd.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.retrieve import Resources
+    from evals.langchain_recipe import LangChainRecipe
+
+EVALS_DIR = Path(__file__).resolve().parent
+SPLIT_FILES = {
+    "tune": EVALS_DIR / "questions_tune.jsonl",
+    "test": EVALS_DIR / "questions_test.jsonl",
+}
+"""The bundled dev set's halves (split by fact)."""
+BASELINE_K = 5
+"""The k of the baseline's recall@k (its MRR counts ranks up to max(k_values))."""
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -79,64 +104,141 @@ def first_rank(texts: Sequence[str], gold: Sequence[str]) -> int | None:
 
 
 def evaluate(
-    questions_paths: Sequence[Path], *, settings: Settings, k_values: Sequence[int] = (1, 5, 10)
+    questions_paths: Sequence[Path],
+    *,
+    settings: Settings,
+    k_values: Sequence[int] = (1, 5, 10),
+    baseline: bool = False,
 ) -> dict[str, Any]:
-    """Run search and ask on every question of the sets and compute the metrics.
+    """Run search and ask on every question of the sets (pooled) and compute the metrics.
 
     Args:
         questions_paths: JSONL question sets, pooled.
         settings: the index and models to evaluate.
         k_values: the k of recall@k; search retrieves max(k_values) hits.
+        baseline: also run the stock LangChain recipe on the same questions.
 
     Returns:
         ``{"questions": "path, path", "embedding_model", "groups": {lang|"all": metrics},
-        "per_question": [...], "seconds"}``.
+        "per_question": [...], "seconds"}``, plus ``"baseline": {lang|"all": {n,
+        recall@5, mrr, ratio_recall@5, ratio_mrr}}`` with ``baseline``.
 
     Raises:
         QueryError: unreadable question set.
         StoreError: no index / index built with other settings.
     """
-    from assistant.answer import ask
-    from assistant.retrieve import resources, search
+    return evaluate_splits(
+        {"all": list(questions_paths)}, settings=settings, k_values=k_values, baseline=baseline
+    )
+
+
+def evaluate_splits(
+    splits: Mapping[str, Sequence[Path]],
+    *,
+    settings: Settings,
+    k_values: Sequence[int] = (1, 5, 10),
+    baseline: bool = False,
+) -> dict[str, Any]:
+    """Evaluate several question sets in one run, keeping each split's metrics apart.
+
+    The models and the index (and the baseline recipe, built once) are shared by every
+    split, so the splits are measured under the same conditions.
+
+    Args:
+        splits: split name (e.g. ``tune``, ``test``) -> its JSONL files.
+        settings: the index and models to evaluate.
+        k_values: the k of recall@k; search retrieves max(k_values) hits.
+        baseline: also run the stock LangChain recipe on the same questions.
+
+    Returns:
+        The :func:`evaluate` fields computed over all splits pooled, plus, when there is
+        more than one split, ``"splits": {name: {"questions", "groups", "baseline"?}}``;
+        every per-question row carries its ``split``.
+
+    Raises:
+        QueryError: unreadable question set.
+        StoreError: no index / index built with other settings.
+    """
+    from assistant.retrieve import resources
 
     started = time.perf_counter()
     res = resources(settings)
-    questions = [q for path in questions_paths for q in load_questions(path)]
+    loaded = {name: [q for p in paths for q in load_questions(p)] for name, paths in splits.items()}
+    recipe = _build_recipe(res) if baseline else None
     depth = max(k_values)
-    rows = []
-    for q in questions:
-        hits = search(q["q"], k=depth, res=res)
-        answer = ask(q["q"], res=res)
-        rank = first_rank([h.text for h in hits], q["gold"]) if q["gold"] else None
-        cited = (
-            any(contains_gold(c.hit.text, q["gold"]) for c in answer.citations)
-            if q["gold"]
-            else None
-        )
-        rows.append(
-            {
-                "id": q.get("id"),
-                "lang": q["lang"],
-                "kind": q["kind"],
-                "q": q["q"],
-                "rank": rank,
-                "status": answer.status,
-                "cited_gold": cited,
+    rows = [_run_question(q, name, res, depth, recipe) for name, qs in loaded.items() for q in qs]
+    report: dict[str, Any] = {
+        "questions": ", ".join(str(p) for paths in splits.values() for p in paths),
+        "embedding_model": res.embedder.name,
+        "groups": _grouped(rows, k_values),
+        "per_question": rows,
+        "seconds": 0.0,
+    }
+    if recipe is not None:
+        report["baseline"] = _baseline_groups(rows, depth)
+    if len(splits) > 1:
+        report["splits"] = {}
+        for name, paths in splits.items():
+            mine = [r for r in rows if r["split"] == name]
+            block: dict[str, Any] = {
+                "questions": ", ".join(str(p) for p in paths),
+                "groups": _grouped(mine, k_values),
             }
-        )
+            if recipe is not None:
+                block["baseline"] = _baseline_groups(mine, depth)
+            report["splits"][name] = block
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def _build_recipe(res: Resources) -> LangChainRecipe:
+    from evals.langchain_recipe import LangChainRecipe, recipe_texts
+
+    return LangChainRecipe(recipe_texts(res.store.doc_ids(), res.store.document_text), res.embedder)
+
+
+def _run_question(
+    q: dict[str, Any], split: str, res: Resources, depth: int, recipe: LangChainRecipe | None
+) -> dict[str, Any]:
+    from assistant.answer import ask, verify_citation
+    from assistant.retrieve import search
+
+    hits = search(q["q"], k=depth, res=res)
+    answer = ask(q["q"], res=res)
+    gold = q["gold"]
+    row: dict[str, Any] = {
+        "id": q.get("id"),
+        "lang": q["lang"],
+        "kind": q["kind"],
+        "q": q["q"],
+        "rank": first_rank([h.text for h in hits], gold) if gold else None,
+        "status": answer.status,
+        "cited_gold": any(contains_gold(c.hit.text, gold) for c in answer.citations)
+        if gold
+        else None,
+        "split": split,
+        "fact": q.get("fact"),
+        "n_citations": len(answer.citations),
+        "n_cited_gold": sum(1 for c in answer.citations if contains_gold(c.hit.text, gold))
+        if gold
+        else 0,
+        "non_verbatim_quotes": sum(
+            1 for c in answer.citations if not verify_citation(c.quote, c.hit)
+        ),
+    }
+    if recipe is not None and gold:
+        row["baseline_rank"] = first_rank([c.text for c in recipe.search(q["q"], depth)], gold)
+    return row
+
+
+def _grouped(rows: Sequence[dict], k_values: Sequence[int]) -> dict[str, dict[str, Any]]:
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         groups[r["lang"]].append(r)
         groups["all"].append(r)
     return {
-        "questions": ", ".join(str(p) for p in questions_paths),
-        "embedding_model": res.embedder.name,
-        "groups": {
-            g: _metrics(rs, k_values)
-            for g, rs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", kv[0]))
-        },
-        "per_question": rows,
-        "seconds": round(time.perf_counter() - started, 1),
+        g: _metrics(rs, k_values)
+        for g, rs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", kv[0]))
     }
 
 
@@ -147,53 +249,143 @@ def _metrics(rows: Sequence[dict], k_values: Sequence[int]) -> dict[str, Any]:
     out: dict[str, Any] = {"n": n, "n_out_of_corpus": len(ooc)}
     for k in k_values:
         out[f"recall@{k}"] = _share(sum(1 for r in answerable if r["rank"] and r["rank"] <= k), n)
-    out["mrr"] = round(sum(1 / r["rank"] for r in answerable if r["rank"]) / n, 3) if n else None
+    out["mrr"] = _mrr([r["rank"] for r in answerable])
     out["citation_hit_rate"] = _share(sum(1 for r in answerable if r["cited_gold"]), n)
+    out["citation_precision"] = _share(
+        sum(r.get("n_cited_gold", 0) for r in answerable),
+        sum(r.get("n_citations", 0) for r in answerable),
+    )
     out["answered"] = _share(sum(1 for r in answerable if r["status"] == "answered"), n)
     out["not_found_out_of_corpus"] = _share(
         sum(1 for r in ooc if r["status"] == "not_found"), len(ooc)
     )
+    out["non_verbatim_quotes"] = sum(r.get("non_verbatim_quotes", 0) for r in rows)
     return out
+
+
+def _baseline_groups(rows: Sequence[dict], depth: int) -> dict[str, dict[str, Any]]:
+    """Recipe recall@5 / MRR per language next to ours, with ratio ours / recipe."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["kind"] != "out_of_corpus":
+            groups[r["lang"]].append(r)
+            groups["all"].append(r)
+    out = {}
+    for g, rs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", kv[0])):
+        k = BASELINE_K
+        ours_r = _share(sum(1 for r in rs if r["rank"] and r["rank"] <= k), len(rs))
+        base_r = _share(
+            sum(1 for r in rs if r.get("baseline_rank") and r["baseline_rank"] <= k), len(rs)
+        )
+        ours_m = _mrr([r["rank"] for r in rs])
+        base_m = _mrr([r.get("baseline_rank") for r in rs])
+        out[g] = {
+            "n": len(rs),
+            f"recall@{k}": base_r,
+            "mrr": base_m,
+            f"ratio_recall@{k}": _ratio(ours_r, base_r),
+            "ratio_mrr": _ratio(ours_m, base_m),
+        }
+    return out
+
+
+def _mrr(ranks: Sequence[int | None]) -> float | None:
+    return round(sum(1 / r for r in ranks if r) / len(ranks), 3) if ranks else None
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    return round(ours / theirs, 2) if ours is not None and theirs else None
 
 
 def _share(count: int, total: int) -> float | None:
     return round(count / total, 3) if total else None
 
 
+_COLUMNS = (
+    ("n", "n"),
+    ("recall@1", "r@1"),
+    ("recall@5", "r@5"),
+    ("recall@10", "r@10"),
+    ("mrr", "MRR"),
+    ("citation_hit_rate", "gold cited"),
+    ("citation_precision", "cite prec"),
+    ("answered", "answered"),
+    ("n_out_of_corpus", "ooc n"),
+    ("not_found_out_of_corpus", "ooc not_found"),
+    ("non_verbatim_quotes", "non-verbatim"),
+)
+
+
 def format_report(report: dict[str, Any]) -> str:
-    """The metrics as a Markdown table, one row per question language and one overall."""
-    cols = [
-        "n",
-        "recall@1",
-        "recall@5",
-        "recall@10",
-        "mrr",
-        "citation_hit_rate",
-        "answered",
-        "n_out_of_corpus",
-        "not_found_out_of_corpus",
-    ]
-    head = ["lang", *cols]
+    """The metrics as Markdown: one row per question language and one overall.
+
+    With several splits, every cell shows the splits side by side (``tune / test``).
+    """
+    blocks = report.get("splits") or {
+        "all": {
+            "groups": report["groups"],
+            **({"baseline": report["baseline"]} if "baseline" in report else {}),
+        }
+    }
+    names = list(blocks)
     lines = [
-        f"questions: {report['questions']}  model: {report['embedding_model']}  ({report['seconds']} s)",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
+        f"questions: {report['questions']}  model: {report['embedding_model']}  "
+        f"({report['seconds']} s)"
     ]
-    for group, m in report["groups"].items():
-        cells = ["-" if m.get(c) is None else str(m[c]) for c in cols]
+    if len(names) > 1:
+        lines.append("cells: " + " / ".join(names))
+    head = ["lang", *(label for _, label in _COLUMNS)]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for group in _group_order(blocks):
+        cells = [
+            _cell([blocks[n]["groups"].get(group, {}).get(c) for n in names]) for c, _ in _COLUMNS
+        ]
         lines.append("| " + " | ".join([group, *cells]) + " |")
-    misses = [
-        r
-        for r in report["per_question"]
-        if r["kind"] != "out_of_corpus" and not (r["rank"] and r["rank"] <= 5)
-    ]
-    if misses:
-        lines.append("not in top 5: " + ", ".join(f"{r['id']}({r['lang']})" for r in misses))
-    wrong_ooc = [
-        r
-        for r in report["per_question"]
-        if r["kind"] == "out_of_corpus" and r["status"] != "not_found"
-    ]
-    if wrong_ooc:
-        lines.append("out-of-corpus answered: " + ", ".join(str(r["id"]) for r in wrong_ooc))
+    if all("baseline" in b for b in blocks.values()):
+        k = BASELINE_K
+        lines.append("")
+        lines.append(
+            "stock LangChain recipe (RecursiveCharacterTextSplitter 1000/200 + FAISS, same embedder)"
+        )
+        bhead = [
+            "lang",
+            "n",
+            f"recipe r@{k}",
+            "recipe MRR",
+            f"ours/recipe r@{k}",
+            "ours/recipe MRR",
+        ]
+        lines += ["| " + " | ".join(bhead) + " |", "|" + "---|" * len(bhead)]
+        keys = ("n", f"recall@{k}", "mrr", f"ratio_recall@{k}", "ratio_mrr")
+        for group in _group_order({n: {"groups": b["baseline"]} for n, b in blocks.items()}):
+            cells = [
+                _cell([blocks[n]["baseline"].get(group, {}).get(c) for n in names]) for c in keys
+            ]
+            lines.append("| " + " | ".join([group, *cells]) + " |")
+    for name in names:
+        rows = [
+            r for r in report["per_question"] if r.get("split", "all") == name or len(names) == 1
+        ]
+        tag = f"{name}: " if len(names) > 1 else ""
+        misses = [
+            r for r in rows if r["kind"] != "out_of_corpus" and not (r["rank"] and r["rank"] <= 5)
+        ]
+        if misses:
+            lines.append(
+                tag + "not in top 5: " + ", ".join(f"{r['id']}({r['lang']})" for r in misses)
+            )
+        wrong_ooc = [r for r in rows if r["kind"] == "out_of_corpus" and r["status"] != "not_found"]
+        if wrong_ooc:
+            lines.append(
+                tag + "out-of-corpus answered: " + ", ".join(str(r["id"]) for r in wrong_ooc)
+            )
     return "\n".join(lines)
+
+
+def _group_order(blocks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    seen = {g for b in blocks.values() for g in b["groups"]}
+    return sorted(seen, key=lambda g: (g == "all", g))
+
+
+def _cell(values: Sequence[Any]) -> str:
+    return " / ".join("-" if v is None else str(v) for v in values)

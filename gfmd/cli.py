@@ -406,11 +406,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         _emit(scores.to_json(), args.json, format_table(scores))
         return 0
-    from evals.run import evaluate, format_report
+    from evals.run import SPLIT_FILES, evaluate, evaluate_splits, format_report
 
-    default = Path(__file__).resolve().parent.parent / "evals" / "dev_questions.jsonl"
-    paths = [Path(q) for q in args.questions] if args.questions else [default]
-    report = evaluate(paths, settings=settings, k_values=(1, 5, 10))
+    if args.questions:
+        paths = [Path(q) for q in args.questions]
+        report = evaluate(paths, settings=settings, k_values=(1, 5, 10), baseline=args.baseline)
+    else:
+        names = list(SPLIT_FILES) if args.split == "both" else [args.split]
+        report = evaluate_splits(
+            {name: [SPLIT_FILES[name]] for name in names},
+            settings=settings,
+            k_values=(1, 5, 10),
+            baseline=args.baseline,
+        )
     _emit(report, args.json, format_report(report))
     return 0
 
@@ -493,7 +501,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--questions",
         action="append",
-        help="JSONL question set (repeatable; default: evals/dev_questions.jsonl)",
+        help="JSONL question set (repeatable; pooled); default: the tune and test sets",
+    )
+    p.add_argument(
+        "--split",
+        choices=["tune", "test", "both"],
+        default="both",
+        help="which half of the bundled dev set to run without --questions (default: both,"
+        " side by side)",
+    )
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the stock LangChain recipe (splitter 1000/200 + FAISS, same"
+        " embedder; built in-process, ~1 min of CPU)",
     )
     p.add_argument("--elements", help="gold elements JSON (evals/dev_elements.json shape)")
     p.set_defaults(func=cmd_eval)

@@ -1,0 +1,134 @@
+"""``gfmd eval`` over split sets and the LangChain baseline, on the committed fixture
+report with the hashing embedder (no model)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import evals.run
+from corpus.embeddings import HashingEmbedder
+from evals.langchain_recipe import LangChainRecipe
+from evals.run import format_report
+from gfmd.cli import main
+from gfmd.settings import get_settings
+
+
+@pytest.fixture
+def indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path, capsys
+) -> Iterator[Path]:
+    monkeypatch.setenv("GFMD_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("GFMD_EMBEDDING__BACKEND", "hashing")
+    get_settings.cache_clear()
+    assert main(["ingest", "--quiet", str(data_dir / "report_short.txt")]) == 0
+    capsys.readouterr()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+@pytest.fixture
+def split_files(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    gold = ["Une structure institutionnelle est nécessaire pour surveiller le processus"]
+    tune = [
+        {"id": "s-fr", "fact": "s", "lang": "fr", "kind": "fact", "gold": gold,
+         "q": "Quelle structure institutionnelle est nécessaire pour surveiller le processus ?"},
+        {"id": "o-fr", "fact": "o", "lang": "fr", "kind": "out_of_corpus", "gold": [],
+         "q": "Quel était le budget du sommet de Stockholm ?"},
+    ]  # fmt: skip
+    test = [
+        {"id": "p-en", "fact": "p", "lang": "en", "kind": "fact",
+         "gold": ["Les Profils migratoires constituent des outils essentiels"],
+         "q": "Les Profils migratoires constituent des outils essentiels ?"},
+    ]  # fmt: skip
+    files = {
+        "tune": _write(indexed / "tune.jsonl", tune),
+        "test": _write(indexed / "test.jsonl", test),
+    }
+    monkeypatch.setattr(evals.run, "SPLIT_FILES", files)
+    return files
+
+
+def test_eval_without_questions_runs_both_splits_side_by_side(split_files, capsys) -> None:
+    assert main(["eval", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"questions", "embedding_model", "groups", "per_question", "seconds"} <= set(report)
+    assert set(report["splits"]) == {"tune", "test"}
+    tune, test = report["splits"]["tune"]["groups"], report["splits"]["test"]["groups"]
+    assert set(tune) == {"fr", "all"} and set(test) == {"en", "all"}
+    assert tune["all"]["n"] == 1 and tune["all"]["n_out_of_corpus"] == 1
+    assert test["all"]["n"] == 1 and test["all"]["n_out_of_corpus"] == 0
+    assert report["groups"]["all"]["n"] == 2  # pooled over both splits
+    for m in (tune["all"], test["all"]):
+        assert m["non_verbatim_quotes"] == 0
+        assert {"citation_hit_rate", "citation_precision", "answered"} <= set(m)
+    assert {r["split"] for r in report["per_question"]} == {"tune", "test"}
+    assert "baseline" not in report
+
+    assert main(["eval"]) == 0
+    text = capsys.readouterr().out
+    assert "cells: tune / test" in text
+    assert "| all | 1 / 1 |" in text
+
+
+def test_eval_one_split_and_baseline_rows(split_files, capsys) -> None:
+    assert main(["eval", "--json", "--split", "tune", "--baseline"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "splits" not in report
+    assert report["groups"]["all"]["n"] == 1
+    base = report["baseline"]["fr"]
+    assert base["n"] == 1
+    assert {"recall@5", "mrr", "ratio_recall@5", "ratio_mrr"} <= set(base)
+    assert base["recall@5"] == 1.0  # the fixture fits in a couple of 1000-char chunks
+
+
+def test_eval_with_questions_keeps_the_pooled_shape(split_files, capsys) -> None:
+    assert main(["eval", "--json", "--questions", str(split_files["test"])]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "splits" not in report and set(report["groups"]) == {"en", "all"}
+
+
+def test_side_by_side_table_and_baseline_ratio_formatting() -> None:
+    def groups(r5: float) -> dict:
+        return {"all": {"n": 10, "recall@5": r5, "mrr": 0.5, "non_verbatim_quotes": 0}}
+
+    def base(r5: float) -> dict:
+        return {"all": {"n": 10, "recall@5": r5, "mrr": 0.25, "ratio_recall@5": 2.0,
+                        "ratio_mrr": 2.0}}  # fmt: skip
+
+    report = {
+        "questions": "t, s",
+        "embedding_model": "fake",
+        "seconds": 1.0,
+        "groups": groups(0.7),
+        "per_question": [],
+        "splits": {
+            "tune": {"groups": groups(0.8), "baseline": base(0.4)},
+            "test": {"groups": groups(0.6), "baseline": base(0.3)},
+        },
+    }
+    text = format_report(report)
+    assert "| all | 10 / 10 | - / - | 0.8 / 0.6 |" in text
+    assert "| all | 10 / 10 | 0.4 / 0.3 | 0.25 / 0.25 | 2.0 / 2.0 | 2.0 / 2.0 |" in text
+
+
+def test_recipe_splits_1000_200_and_finds_the_nearest_chunk() -> None:
+    words = [f"mot{i:04d}" for i in range(600)]
+    text = " ".join(words)  # ~4200 characters, no paragraph breaks
+    recipe = LangChainRecipe({"d1": text, "d2": "Les transferts de fonds des migrants."},
+                             HashingEmbedder())  # fmt: skip
+    d1 = [c.text for c in recipe.chunks if c.doc_id == "d1"]
+    assert len(d1) >= 5 and all(len(c) <= 1000 for c in d1)
+    assert d1[0][-150:] in d1[1]  # consecutive chunks overlap
+    assert all(c in text for c in d1)
+    best = recipe.search("transferts de fonds des migrants", k=2)
+    assert best[0].doc_id == "d2"
+    assert len(recipe.search("x", k=50)) == len(recipe.chunks)
