@@ -107,31 +107,38 @@ class ColdRun:
     code: int
 
 
-def cold_command(args: Sequence[str], env: dict[str, str], timeout_s: float = 300) -> ColdRun:
-    """Run ``python -m gfmd.cli ARGS`` once; time from spawn to exit.
+_LAUNCH = """
+import sys
+from gfmd.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nVmHWM_KB " + line.split()[1] + "\\n")
+sys.exit(code)
+"""
+"""Runs the CLI as ``gfmd`` does and reports the process' own peak RSS on exit (Linux
+``VmHWM``; ``wait4``'s ``ru_maxrss`` would include the parent's image inherited at spawn)."""
 
-    The child's peak RSS comes from ``wait4`` (its own rusage, not all children's).
-    """
+
+def cold_command(args: Sequence[str], env: dict[str, str], timeout_s: float = 300) -> ColdRun:
+    """Run the ``gfmd`` CLI with ``args`` in a fresh interpreter; time from spawn to exit."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gfmd.cli", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = t0 + timeout_s
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.005)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCH, *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        return ColdRun(round(time.perf_counter() - t0, 3), 0.0, -1)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return ColdRun(round(wall, 3), round(usage.ru_maxrss / 1024, 1), proc.returncode)
+    kb = [ln.split()[1] for ln in done.stderr.splitlines() if ln.startswith("VmHWM_KB ")]
+    return ColdRun(round(wall, 3), round(int(kb[-1]) / 1024, 1) if kb else 0.0, done.returncode)
 
 
 def cold_process(env: dict[str, str], repeats: int) -> dict[str, Any]:
@@ -151,6 +158,24 @@ def cold_process(env: dict[str, str], repeats: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ ingest + warm
+class TimedEmbedder:
+    """Wraps an embedder and adds up the texts it embeds and the seconds it takes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.min_support_score = inner.min_support_score
+        self.texts = 0
+        self.seconds = 0.0
+
+    def embed(self, texts: Sequence[str], *, query: bool = False) -> Any:
+        t0 = time.perf_counter()
+        out = self.inner.embed(texts, query=query)
+        self.seconds += time.perf_counter() - t0
+        self.texts += len(texts)
+        return out
+
+
 def ingest_and_warm(
     settings: Settings, reports: Sequence[Path], questions: Sequence[str]
 ) -> tuple[dict[str, Any], Any]:
@@ -167,23 +192,11 @@ def ingest_and_warm(
     t0 = time.perf_counter()
     embedder = make_embedder(settings.embedding)
     load_s = time.perf_counter() - t0
-    marks: dict[str, float] = {}
-
-    def on_embed(done: int, total: int) -> None:
-        marks.setdefault("first", time.perf_counter())
-        marks.setdefault("first_done", done)
-        marks["last"] = time.perf_counter()
-        marks["total"] = total
-
+    timed = TimedEmbedder(embedder)
     t0 = time.perf_counter()
-    marks["start"] = t0
-    report = ingest_paths(
-        list(reports), settings=settings, rebuild=True, embedder=embedder, on_embed=on_embed
-    )
+    report = ingest_paths(list(reports), settings=settings, rebuild=True, embedder=timed)
     ingest_s = time.perf_counter() - t0
-    # The first progress call comes after the first batch: rate over the batches after it.
-    embedded = marks.get("total", 0) - marks.get("first_done", 0)
-    span = marks.get("last", 0.0) - marks.get("first", 0.0)
+    embedded, span = timed.texts, timed.seconds
     res = resources(settings)
     search(questions[0], res=res)  # warm-up: caches, first FAISS/SQLite pages
     s_lat, a_lat = [], []
@@ -205,7 +218,8 @@ def ingest_and_warm(
         "documents": report.documents,
         "passages": report.passages,
         "elements": report.elements,
-        "texts_embedded": marks.get("total", 0),
+        "texts_embedded": embedded,
+        "embedding_s": round(span, 2),
         "units_embedded_per_s": round(embedded / span, 1) if span > 0 and embedded else None,
         "units_per_ingest_s": round((report.passages + report.elements) / ingest_s, 1),
         "index_size_mb": round(_dir_size(settings.index_dir) / 1e6, 2),
@@ -422,7 +436,13 @@ def concurrent_asks(
     """
     from gradio_client import Client
 
-    client = Client(url, max_workers=n, verbose=False, download_files=False)
+    client = Client(
+        url,
+        max_workers=n,
+        verbose=False,
+        download_files=False,
+        httpx_kwargs={"timeout": timeout_s},
+    )
     start = threading.Barrier(n)
     lat: list[float] = []
     errors: list[str] = []
