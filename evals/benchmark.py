@@ -309,64 +309,65 @@ def langchain_row(
 ) -> dict[str, Any]:
     """Build and query the stock LangChain recipe in this process.
 
-    Uses ``evals.langchain_recipe`` (the evaluation set's baseline) when that module
-    exists; otherwise a local equivalent: the recipe's splitter over the same cleaned
-    report texts, one ``embed`` call over all chunks (as LangChain's FAISS.from_texts
-    does), a flat inner-product FAISS index, and search = embed the query + top 5.
+    The recipe is ``evals.langchain_recipe.LangChainRecipe`` (the evaluation set's
+    baseline) when that module exists; otherwise a local equivalent (the recipe's
+    splitter, one ``embed`` call over all chunks, a flat inner-product FAISS index).
+    Both read the same cleaned report texts as our ingest (parsed by ``ingest/``; the
+    parse time is included in ``build_s`` so the ratio compares whole builds) and use
+    the same embedder. Search = embed the question + top 5 chunks.
     """
-    import faiss
     import numpy as np
 
+    from ingest.pipeline import find_report_files, ingest_file
+
     try:
-        langchain_recipe: Any = importlib.import_module("evals.langchain_recipe")
+        recipe_module: Any = importlib.import_module("evals.langchain_recipe")
     except ImportError:
-        langchain_recipe = None
-    if langchain_recipe is not None and hasattr(langchain_recipe, "build"):
-        source = "evals.langchain_recipe"
-        t0 = time.perf_counter()
-        recipe = langchain_recipe.build(settings=settings, embedder=embedder)
-        build_s = time.perf_counter() - t0
-        n_chunks = len(getattr(recipe, "chunks", ()) or ())
+        recipe_module = None
+    t0 = time.perf_counter()
+    files, _ = find_report_files(list(reports))
+    docs = [ingest_file(f, settings=settings).document for f in files]
+    texts = {d.doc_id: d.text for d in docs}
+    parse_s = time.perf_counter() - t0
+    query: Callable[[str], Any]
+    if recipe_module is not None and hasattr(recipe_module, "LangChainRecipe"):
+        source = "evals.langchain_recipe.LangChainRecipe"
+        recipe = recipe_module.LangChainRecipe(texts, embedder)
+        n_chunks = len(recipe.chunks)
 
         def query(q: str) -> Any:
-            return recipe.search(q, k=5)
+            return recipe.search(q, 5)
     else:
-        from ingest.pipeline import find_report_files, ingest_file
+        import faiss
 
         split, source = langchain_splitter()
-        t0 = time.perf_counter()
-        files, _ = find_report_files(list(reports))
-        texts = [ingest_file(f, settings=settings).document.text for f in files]
-        parse_s = time.perf_counter() - t0
-        chunks = [c for t in texts for c in split(t)]
+        chunks = [c for t in texts.values() for c in split(t)]
         vecs = np.asarray(embedder.embed(chunks), dtype=np.float32)
         index = faiss.IndexFlatIP(vecs.shape[1])
         index.add(vecs)
-        build_s = time.perf_counter() - t0
         n_chunks = len(chunks)
 
         def query(q: str) -> Any:
             qv = np.asarray(embedder.embed([q], query=True), dtype=np.float32)
             return index.search(qv, 5)
 
+    build_s = time.perf_counter() - t0
     query(questions[0])
     lat = []
     for q in questions:
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
         query(q)
-        lat.append((time.perf_counter() - t0) * 1000)
+        lat.append((time.perf_counter() - t1) * 1000)
     d = _dist(lat)
-    row: dict[str, Any] = {
+    return {
         "source": source,
         "build_s": round(build_s, 2),
+        "parse_s": round(parse_s, 2),
         "chunks": n_chunks,
         "chunks_per_build_s": round(n_chunks / build_s, 1) if build_s else None,
         "search_p50_ms": d["p50_ms"],
         "search_p95_ms": d["p95_ms"],
     }
-    if source != "evals.langchain_recipe":
-        row["parse_s"] = round(parse_s, 2)
-    return row
 
 
 # ------------------------------------------------------------------ serve + API
@@ -475,6 +476,31 @@ def concurrent_asks(
         "p95_ms": d["p95_ms"],
         "wall_s": round(wall, 2),
         "first_error": errors[0] if errors else None,
+        "source": "evals.benchmark.concurrent_asks",
+    }
+
+
+def stress_run(url: str, questions: Sequence[str], n: int, timeout_s: float = 900) -> dict:
+    """One concurrent run: ``evals.stress.stress`` (the reliability issue's stress run)
+    when that module exists, else :func:`concurrent_asks`; same row either way."""
+    try:
+        stress_module: Any = importlib.import_module("evals.stress")
+    except ImportError:
+        return concurrent_asks(url, questions, n, timeout_s)
+    r = stress_module.stress(url, questions, n, timeout_s=timeout_s)
+    lat = r["latency_s"]
+
+    def ms(v: float) -> float | None:
+        return None if v != v else round(v * 1000, 1)  # NaN when no call succeeded
+
+    return {
+        "n": n,
+        "failures": r["failures"],
+        "p50_ms": ms(lat["p50"]),
+        "p95_ms": ms(lat["p95"]),
+        "wall_s": r["wall_s"],
+        "first_error": r["errors"][0] if r["errors"] else None,
+        "source": "evals.stress",
     }
 
 
@@ -483,7 +509,7 @@ def serve_and_stress(
 ) -> dict[str, Any]:
     """Time ``gfmd serve`` to its first page, then the concurrent runs against it."""
     with served(env) as (url, start_s, pid):
-        runs = [concurrent_asks(url, questions, n) for n in ns]
+        runs = [stress_run(url, questions, n) for n in ns]
         rss = _vm_hwm_mb(pid)
     return {"serve_until_page_s": round(start_s, 2), "concurrent": runs, "server_peak_rss_mb": rss}
 
