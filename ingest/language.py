@@ -76,11 +76,19 @@ def detect_language(text: str, languages: Iterable[str] | None = None) -> str | 
     Raises:
         AttributeError: a code in ``languages`` is not an ISO 639-1 code lingua knows.
     """
-    sample = text[:2000]
+    codes = tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
+    return _detect(text[:2000], codes)
+
+
+@lru_cache(maxsize=1024)
+def _detect(sample: str, codes: tuple[str, ...]) -> str | None:
+    """:func:`detect_language` of a sample, memoised: a question is looked at by the
+    answerer and by retrieval, an element by the element extractor and its passage by
+    the chunker; each distinct text is scored once (at most 1,024 samples of at most
+    2,000 characters are kept)."""
     words = _WORD.findall(sample)
     if len(words) < 2 or sum(len(w) for w in words) < MIN_LETTERS:
         return None
-    codes = tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
     values = _detector(codes, True).compute_language_confidence_values(sample)
     if not values or values[0].value < LOW_ACCURACY_ACCEPT:
         values = _detector(codes).compute_language_confidence_values(sample)

@@ -24,6 +24,7 @@ def modes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return real(languages, low_accuracy)
 
     monkeypatch.setattr(language, "_detector", recording)
+    language._detect.cache_clear()  # scores memoised by earlier tests would hide the calls
     return asked
 
 
@@ -51,3 +52,9 @@ def test_unsure_low_accuracy_answer_is_checked_by_the_accurate_detector(modes: l
 def test_too_short_text_loads_no_detector(modes: list[bool]) -> None:
     assert detect_language("ODD 8") is None
     assert modes == []
+
+
+def test_a_text_seen_again_is_not_scored_again(modes: list[bool]) -> None:
+    question = "Quels sont les messages clés sur la protection des travailleurs migrants ?"
+    assert detect_language(question) == detect_language(question) == "fr"
+    assert modes == [True]
