@@ -13,14 +13,16 @@ It prints, for the bundled corpus (or ``--reports``) and the configured embedder
   built in this process: build time, chunks, chunks/s, search p50/p95, and our/theirs
   ratios;
 - **serve**: ``gfmd serve`` time from process start until the page answers HTTP 200;
-- **concurrent API**: N simultaneous ``/ask`` calls (gradio_client, one thread per call)
-  against that server, for each N of ``--concurrency``: p50/p95 latency, wall time,
-  failures, and the server's peak RSS.
+- **concurrent API**: N simultaneous ``/ask`` calls (``evals.stress`` when present, else
+  gradio_client with one thread per call) against that server, for each N of
+  ``--concurrency``: p50/p95 latency, wall time, failures, and the server's peak RSS;
+- **embedding sweep** (``--sweep``): texts/s and texts per CPU-second at batch 4-64 x
+  threads 1-2, ms per query at 1-2 threads (the numbers behind the embedding settings).
 
 Numbers, not pass/fail. Timings taken on a shared machine are not comparable with the
 issue's targets; re-measure on a quiet one.
 
-Run: ``.venv/bin/python -m evals.benchmark [--quick] [--json] [--no-serve]``. Everything
+Run: ``.venv/bin/python -m evals.benchmark [--quick] [--sweep] [--json] [--no-serve]``. Everything
 is built in a temporary directory; the live index is not touched. ``--quick`` (smoke run):
 5 questions, one cold run per command, concurrency 10.
 """
