@@ -31,6 +31,7 @@ are OR-ed into a ``simple`` tsquery that matches the stored lexemes as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -208,8 +209,14 @@ def _passage(r: Sequence[Any]) -> Passage:
     )
 
 
+_ELEMENT_FIELDS = [f.name for f in dataclasses.fields(Element)]
+"""Element's fields in declaration order: the order of ``_ELEMENT_COLS``."""
+
+
 def _element(r: Sequence[Any]) -> Element:
-    return Element(*r[:15], tuple(r[15]), r[16], r[17])
+    values = dict(zip(_ELEMENT_FIELDS, r, strict=True))
+    values["section"] = tuple(values["section"])
+    return Element(**values)
 
 
 def _meta_row(r: Sequence[Any] | None, embedding_model: str | None) -> IndexMeta:
