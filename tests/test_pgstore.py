@@ -71,7 +71,9 @@ def test_migrations_are_applied_once_and_recorded(pg_url):
     _open(pg_url).close()
     _open(pg_url).close()
     with psycopg.connect(pg_url) as conn:
-        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+        rows = conn.execute(
+            "SELECT version, name FROM schema_migrations ORDER BY version"
+        ).fetchall()
     assert rows == [(v, n) for v, n, _ in migrations()]
     assert rows[-1][0] == SCHEMA_VERSION
 
@@ -152,7 +154,7 @@ def test_generated_tsvector_uses_the_language_config_and_unaccent(pg_url):
     assert "'developp'" in lexemes  # French Snowball stem of the unaccented word
     # Query tokens analyzed in Python (fold + PyStemmer) meet PostgreSQL's lexemes.
     hits = store.lexical_search(analyze("DÉVELOPPEMENTS", "fr"), "fr", 5)
-    assert [store.unit(i)[0].text for i, _ in hits][0].startswith("Le développement")
+    assert store.unit(hits[0][0])[0].text.startswith("Le développement")
     hits = store.lexical_search(analyze("intégration", "fr"), "fr", 5)
     assert store.unit(hits[0][0])[0].text.startswith("L'intégration")
     # the language argument restricts the ranking to that language's units
@@ -316,7 +318,7 @@ def test_two_writers_in_two_processes_both_land(pg_url):
         assert _poll(lambda: _waiting_on_advisory_lock(pg_url) == 1)  # second queues
         assert store.doc_ids() == {"fr-2011"}  # nothing of the first is visible yet
         first.communicate("\n", timeout=SUBPROCESS_TIMEOUT_S)
-        out, err = second.communicate(timeout=SUBPROCESS_TIMEOUT_S)
+        _, err = second.communicate(timeout=SUBPROCESS_TIMEOUT_S)
         assert first.returncode == 0 and second.returncode == 0, err
     finally:
         for proc in (first, second):
