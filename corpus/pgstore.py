@@ -523,7 +523,14 @@ class PgStore:
 
     # -------------------------------------------------------------- opening
     @classmethod
-    def open(cls, url: str, settings: Settings, *, embedding_model: str | None) -> PgStore:
+    def open(
+        cls,
+        url: str,
+        settings: Settings,
+        *,
+        embedding_model: str | None,
+        rebuild: bool = False,
+    ) -> PgStore:
         """Connect, apply pending migrations and check what built the store.
 
         Args:
@@ -532,6 +539,8 @@ class PgStore:
             settings: chunking the store must have been built with; writer lock timeout.
             embedding_model: the embedder's name the caller queries or writes with; None
                 skips that check (browsing only; such a store cannot write).
+            rebuild: the caller will ``write(..., replace_all=True)``: a store built
+                with other settings is not refused (it will be replaced).
 
         Raises:
             StoreError: server unreachable, extension missing, or a store built with
@@ -541,7 +550,7 @@ class PgStore:
         with store._connect(autocommit=True) as conn:
             apply_migrations(conn)
             row = conn.execute(_META_SQL).fetchone()
-        if row is not None:
+        if row is not None and not rebuild:
             diff = store._mismatch(_meta_row(row, embedding_model))
             if diff:
                 raise StoreError(
@@ -707,6 +716,8 @@ class PgStore:
         remove: Sequence[str] = (),
         vectors: Callable[[Sequence[str]], np.ndarray],
         progress: Callable[[int, int], None] | None = None,
+        replace_all: bool = False,
+        precomputed: Sequence[tuple[np.ndarray, dict[str, SentenceVectors]]] | None = None,
     ) -> None:
         """Embed, then add/replace/remove documents in one transaction (see
         :meth:`corpus.protocol.CorpusStore.write`). Embedding happens before the
@@ -714,14 +725,84 @@ class PgStore:
 
         Raises:
             StoreError: lock timeout, wrong embedding shape, unknown doc id to remove,
-                or a server error; the store is unchanged.
+                a store built with other settings (unless ``replace_all``) or a server
+                error; the store is unchanged.
         """
+        if self.embedding_model is None:
+            raise StoreError("open the PostgreSQL store with an embedding model to write to it")
+        embedded = (
+            list(precomputed)
+            if precomputed is not None
+            else self._embed_documents(add, vectors, progress)
+        )
+        if len(embedded) != len(add):
+            raise StoreError(f"{len(embedded)} precomputed vectors for {len(add)} documents")
+        dims: set[int] = set()
+        for d, (vecs, sents) in zip(add, embedded, strict=True):
+            n = len(d.passages) + len(d.elements)
+            if vecs.shape[0] != n or (n and vecs.ndim != 2):
+                raise StoreError(f"{d.document.doc_id}: embedding shape {vecs.shape} for {n} units")
+            dims |= {vecs.shape[1]} if n else set()
+            dims |= {s.vectors.shape[1] for s in sents.values() if s.vectors.size}
+        if len(dims) > 1:
+            raise StoreError(f"embedding dimensions differ within one write: {sorted(dims)}")
+        dim = dims.pop() if dims else None
+        if dim is None and (replace_all or self._stored_dim() is None):
+            probe = np.asarray(vectors(["probe"]), dtype=np.float32)
+            dim = int(probe.shape[1]) if probe.ndim == 2 else None
+        try:
+            with self._connect() as conn:
+                register_vector(conn)
+                with conn.transaction():
+                    self._write_tx(conn, add, embedded, remove, dim, replace_all)
+                    if self._before_commit is not None:
+                        self._before_commit()
+        except psycopg.errors.LockNotAvailable:
+            raise StoreError(
+                f"another process has been writing to the store for more than "
+                f"{self.settings.store.lock_timeout_s:g} s (store.lock_timeout_s); try again"
+            ) from None
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL store write failed, nothing changed: {exc}") from None
+
+    def write_precomputed(
+        self,
+        add: Sequence[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]],
+        *,
+        remove: Sequence[str] = (),
+        replace_all: bool = False,
+    ) -> None:
+        """:meth:`write` of what another store's :meth:`iter_documents` yields
+        (``gfmd store copy``): no embedding."""
+
+        def no_embedder(texts: Sequence[str]) -> np.ndarray:
+            raise StoreError("write_precomputed needs vectors for every document")
+
+        self.write(
+            [d for d, _, _ in add],
+            remove=remove,
+            vectors=no_embedder,
+            replace_all=replace_all,
+            precomputed=[(v, s) for _, v, s in add],
+        )
+
+    def _stored_dim(self) -> int | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT dim FROM index_meta").fetchone()
+        return int(row[0]) if row else None
+
+    @staticmethod
+    def _embed_documents(
+        add: Sequence[IngestedDocument],
+        vectors: Callable[[Sequence[str]], np.ndarray],
+        progress: Callable[[int, int], None] | None,
+    ) -> list[tuple[np.ndarray, dict[str, SentenceVectors]]]:
         unit_texts = [t for d in add for t in _unit_texts(d)]
         sent_texts = [t for d in add for t in _sentence_texts(d)]
         total = len(unit_texts) + len(sent_texts)
-        unit_vecs = self._embed(vectors, unit_texts, progress, 0, total)
-        sent_vecs = self._embed(vectors, sent_texts, progress, len(unit_texts), total)
-        per_doc: list[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]] = []
+        unit_vecs = PgStore._embed(vectors, unit_texts, progress, 0, total)
+        sent_vecs = PgStore._embed(vectors, sent_texts, progress, len(unit_texts), total)
+        out: list[tuple[np.ndarray, dict[str, SentenceVectors]]] = []
         u = s = 0
         for d in add:
             n = len(d.passages) + len(d.elements)
@@ -730,9 +811,9 @@ class PgStore:
                 m = len(p.sentences)
                 sents[p.passage_id] = SentenceVectors(p.sentences, sent_vecs[s : s + m])
                 s += m
-            per_doc.append((d, unit_vecs[u : u + n], sents))
+            out.append((unit_vecs[u : u + n], sents))
             u += n
-        self.write_precomputed(per_doc, remove=remove)
+        return out
 
     @staticmethod
     def _embed(
@@ -751,87 +832,75 @@ class PgStore:
             progress(done + len(texts), total)
         return vecs
 
-    def write_precomputed(
-        self,
-        add: Sequence[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]],
-        *,
-        remove: Sequence[str] = (),
-    ) -> None:
-        """Write documents with vectors already computed (``gfmd store copy``: what
-        :meth:`iter_documents` of another store yields), in one transaction.
-
-        Args:
-            add: (document, unit vectors (passages then elements, (n, dim) float32),
-                sentence vectors by passage id).
-            remove: doc ids to drop.
-
-        Raises:
-            StoreError: as :meth:`write`.
-        """
-        if self.embedding_model is None:
-            raise StoreError("open the PostgreSQL store with an embedding model to write to it")
-        dim = 0
-        for d, vecs, _ in add:
-            n = len(d.passages) + len(d.elements)
-            if vecs.shape[0] != n or (n and vecs.ndim != 2):
-                raise StoreError(f"{d.document.doc_id}: embedding shape {vecs.shape} for {n} units")
-            if n:
-                if dim and vecs.shape[1] != dim:
-                    raise StoreError(f"embedding dims differ: {vecs.shape[1]} and {dim}")
-                dim = vecs.shape[1]
-        try:
-            with self._connect() as conn:
-                register_vector(conn)
-                with conn.transaction():
-                    self._write_tx(conn, add, remove, dim)
-                    if self._before_commit is not None:
-                        self._before_commit()
-        except psycopg.errors.LockNotAvailable:
-            raise StoreError(
-                f"another process has been writing to the store for more than "
-                f"{self.settings.store.lock_timeout_s:g} s; try again later"
-            ) from None
-        except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL store write failed: {exc}".strip()) from None
-
     def _write_tx(
         self,
         conn: psycopg.Connection,
-        add: Sequence[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]],
+        add: Sequence[IngestedDocument],
+        embedded: Sequence[tuple[np.ndarray, dict[str, SentenceVectors]]],
         remove: Sequence[str],
-        dim: int,
+        dim: int | None,
+        replace_all: bool,
     ) -> None:
-        timeout_ms = int(self.settings.store.lock_timeout_s * 1000)
+        timeout_ms = max(1, int(self.settings.store.lock_timeout_s * 1000))
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{timeout_ms}ms",))
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
         conn.execute("SELECT set_config('lock_timeout', '0', true)")
-        existing = {r[0] for r in conn.execute("SELECT doc_id FROM documents")}
-        unknown = sorted(set(remove) - existing)
+        live: dict[str, str] = dict(
+            conn.execute("SELECT doc_id, content_hash FROM documents").fetchall()
+        )
+        unknown = sorted(set(remove) - set(live))
         if unknown:
-            raise StoreError(f"cannot remove unknown documents: {', '.join(unknown)}")
-        meta = conn.execute("SELECT dim FROM index_meta").fetchone()
-        if meta is None and dim:
+            raise StoreError(f"unknown document {', '.join(unknown)}: nothing removed")
+        row = conn.execute(_META_SQL).fetchone()
+        meta = _meta_row(row, self.embedding_model) if row else None
+        if meta is not None and not replace_all:
+            diff = self._mismatch(meta)  # another process may have rebuilt it meanwhile
+            if diff:
+                raise StoreError(f"the store was built with other settings: {diff}")
+        drop = set(remove)
+        if replace_all:
+            drop |= set(live)
+        todo = []
+        for doc, emb in zip(add, embedded, strict=True):
+            doc_id = doc.document.doc_id
+            if not replace_all and live.get(doc_id) == doc.document.content_hash:
+                continue  # another writer already stored this content
+            if doc_id in live:
+                drop.add(doc_id)
+            todo.append((doc, emb))
+        if not drop and not todo and meta is not None and not replace_all:
+            return
+        if drop:
+            conn.execute("DELETE FROM documents WHERE doc_id = ANY(%s)", (sorted(drop),))
+        if meta is None or replace_all:
+            new_dim = dim or (meta.dim if meta else None)
+            if new_dim is None:
+                raise StoreError("no embedding dimension to create the store with")
             c = self.settings.chunking
+            conn.execute("DELETE FROM index_meta")
             conn.execute(
                 "INSERT INTO index_meta (embedding_model, dim, chunk_target_chars,"
-                " chunk_max_chars, chunk_overlap_chars, created_at) VALUES (%s,%s,%s,%s,%s,%s)",
+                " chunk_max_chars, chunk_overlap_chars, created_at, generation)"
+                " VALUES (%s,%s,%s,%s,%s,%s, %s)",
                 (
                     self.embedding_model,
-                    dim,
+                    new_dim,
                     c.target_chars,
                     c.max_chars,
                     c.overlap_chars,
                     time.time(),
+                    0 if meta is None else 1 + _generation(conn),
                 ),
             )
-            _ensure_dim(conn, dim)
-        elif meta is not None and dim and meta[0] != dim:
-            raise StoreError(f"embedding dim {dim} does not match the store's {meta[0]}")
-        replaced = sorted(set(remove) | ({d.document.doc_id for d, _, _ in add} & existing))
-        if replaced:
-            conn.execute("DELETE FROM documents WHERE doc_id = ANY(%s)", (replaced,))
-        for d, vecs, sents in add:
-            _insert_document(conn, d, vecs, sents)
+            if meta is None or meta.dim != new_dim:
+                _ensure_dim(conn, new_dim)
+        elif dim is not None and dim != meta.dim:
+            raise StoreError(
+                f"embeddings of dim {dim} do not fit the store's dim {meta.dim};"
+                " run 'gfmd ingest --rebuild'"
+            )
+        for doc, (vecs, sents) in todo:
+            _insert_document(conn, doc, vecs, sents)
         conn.execute(
             "UPDATE index_meta SET units = (SELECT count(*) FROM units),"
             " generation = generation + 1"
@@ -844,8 +913,15 @@ class PgStore:
             conn.close()
 
 
+def _generation(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT generation FROM index_meta").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _ensure_dim(conn: psycopg.Connection, dim: int) -> None:
-    """Fix the embedding column's dimension and build the HNSW index (first write)."""
+    """Fix the embedding column's dimension and build the HNSW index (first write, or
+    a rebuild with an embedder of another dimension: the tables are empty by then)."""
+    conn.execute("DROP INDEX IF EXISTS units_embedding_hnsw")
     conn.execute(sql.SQL("ALTER TABLE units ALTER COLUMN embedding TYPE vector({})").format(dim))
     conn.execute(
         "CREATE INDEX IF NOT EXISTS units_embedding_hnsw ON units"
