@@ -400,25 +400,22 @@ class PgReader:
         return _np(rows[0][0])
 
     def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """Stored sentences of these passages; passages without sentences (or unknown
+        ids) are absent, as in the embedded store."""
         if not passage_ids:
             return {}
         rows = self._q(
             'SELECT p.passage_id, s.start, s."end", s.embedding FROM passages p'
-            " LEFT JOIN sentences s USING (unit_id) WHERE p.passage_id = ANY(%s)"
+            " JOIN sentences s USING (unit_id) WHERE p.passage_id = ANY(%s)"
             " ORDER BY p.passage_id, s.seq",
             (list(passage_ids),),
         )
         grouped: dict[str, list[tuple]] = {}
         for r in rows:
-            got = grouped.setdefault(r[0], [])
-            if r[1] is not None:
-                got.append(r)
+            grouped.setdefault(r[0], []).append(r)
         return {
             pid: SentenceVectors(
-                tuple((g[1], g[2]) for g in got),
-                np.stack([_np(g[3]) for g in got])
-                if got
-                else np.zeros((0, self._meta.dim), np.float32),
+                tuple((g[1], g[2]) for g in got), np.stack([_np(g[3]) for g in got])
             )
             for pid, got in grouped.items()
         }
@@ -468,7 +465,8 @@ class PgReader:
     def iter_documents(
         self,
     ) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
-        for doc_id in sorted(self.doc_ids()):
+        for info in self.documents():  # (year, doc id), as documents()
+            doc_id = info.meta.doc_id
             doc = self.document(doc_id)
             passages = tuple(self.passages(doc_id))
             elements = tuple(self.elements(doc_id=doc_id))

@@ -359,3 +359,40 @@ def test_a_writer_gives_up_after_the_lock_timeout(pg_url):
         if holder.poll() is None:
             holder.kill()
     assert store.doc_ids() == {"holder"}
+
+
+def test_store_copy_round_trips_between_backends_without_embedding(pg_url, tmp_path, capsys):
+    open_store = pytest.importorskip("corpus.open_store").open_store
+    from gfmd.cli import main
+
+    settings = Settings(index_dir=tmp_path / "src")
+    src = open_store(settings, embedding_model=EMB.name, create=True)
+    src.write([_with_sentences(FR), EN], vectors=_vectors, replace_all=True)
+    src.close()
+    assert main(["store", "copy", "--from", str(tmp_path / "src"), "--to", pg_url, "--json"]) == 0
+    assert '"documents": 2' in capsys.readouterr().out
+    back = tmp_path / "back"
+    assert main(["store", "copy", "--from", pg_url, "--to", str(back), "--json"]) == 0
+    capsys.readouterr()
+    # a second copy into a non-empty target is refused unless --replace
+    assert main(["store", "copy", "--from", str(back), "--to", pg_url]) == 2
+    assert "--replace" in capsys.readouterr().err
+    a = open_store(settings, embedding_model=EMB.name)
+    b = open_store(Settings(index_dir=back), embedding_model=EMB.name)
+    pg = _open(pg_url)
+    try:
+        for other in (pg, b):
+            assert other.documents() == a.documents()
+            assert other.passages() == a.passages() and other.elements() == a.elements()
+            mine = {d.document.doc_id: (d, v, s) for d, v, s in other.iter_documents()}
+            for d1, v1, s1 in a.iter_documents():
+                d2, v2, s2 = mine.pop(d1.document.doc_id)
+                assert d1 == d2
+                np.testing.assert_array_equal(v1, v2)  # the same vectors, not re-embedded
+                assert {k: v.spans for k, v in s1.items()} == {k: v.spans for k, v in s2.items()}
+        q = EMB.embed(["envois de fonds"], query=True)[0]
+        texts = [[s.unit(i)[0].text for i, _ in s.dense_search(q, 3)] for s in (a, pg, b)]
+        assert texts[0] == texts[1] == texts[2]
+    finally:
+        for s in (a, b, pg):
+            s.close()
