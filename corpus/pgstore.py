@@ -76,6 +76,14 @@ HNSW_EF_SEARCH_MIN = 100
 1000 (pgvector's maximum)."""
 
 
+DENSE_SQL = (
+    "SELECT u.unit_id, 1 - (u.embedding <=> %s) FROM units u WHERE {cond}"
+    " ORDER BY u.embedding <=> %s LIMIT %s"
+)
+"""The dense query: ``ORDER BY`` the distance alone, so the HNSW index can serve it (a
+tie-breaking second key would force a sort of every row)."""
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The migration files as (version, name, SQL), in order.
 
@@ -435,12 +443,9 @@ class PgReader:
         ef = min(1000, max(HNSW_EF_SEARCH_MIN, 2 * k))
         self._conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
         self._conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
-        query = sql.SQL(
-            "SELECT u.unit_id, 1 - (u.embedding <=> %s) FROM units u WHERE {cond}"
-            " ORDER BY u.embedding <=> %s, u.unit_id LIMIT %s"
-        ).format(cond=cond)
-        rows = self._q(query, [q, *args, q, k])
-        return [(int(r[0]), float(r[1])) for r in rows]
+        rows = self._q(sql.SQL(DENSE_SQL).format(cond=cond), [q, *args, q, k])
+        hits = [(int(r[0]), float(r[1])) for r in rows]
+        return sorted(hits, key=lambda h: (-h[1], h[0]))  # ties by id, as the embedded store
 
     def lexical_search(
         self, tokens: Sequence[str], language: str | None, k: int, where: UnitFilter | None = None

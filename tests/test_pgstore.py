@@ -20,7 +20,7 @@ import pytest
 
 from corpus.analysis import analyze
 from corpus.embeddings import HashingEmbedder
-from corpus.pgstore import SCHEMA_VERSION, PgStore, migrations
+from corpus.pgstore import DENSE_SQL, SCHEMA_VERSION, PgStore, migrations
 from corpus.protocol import SentenceVectors, UnitFilter
 from gfmd.errors import StoreError
 from gfmd.settings import Settings
@@ -118,14 +118,12 @@ def test_dense_search_can_use_the_hnsw_index_and_filters_inside_it(pg_url):
 
         register_vector(conn)
         conn.execute("SET enable_seqscan = off")
-        plan = "\n".join(
-            r[0]
-            for r in conn.execute(
-                "EXPLAIN SELECT unit_id FROM units ORDER BY embedding <=> %s LIMIT 5", (q,)
-            )
-        )
+        plans = []
+        for cond, args in [("TRUE", (q, q, 5)), ("u.year >= %s", (q, 2000, q, 5))]:
+            explain = "EXPLAIN " + DENSE_SQL.format(cond=cond)
+            plans.append("\n".join(r[0] for r in conn.execute(explain, args)))  # type: ignore[call-overload]
         indexes = {r[0]: r[1] for r in conn.execute("SELECT indexname, indexdef FROM pg_indexes")}
-    assert "units_embedding_hnsw" in plan
+    assert all("units_embedding_hnsw" in plan for plan in plans), plans
     assert "hnsw (embedding vector_cosine_ops)" in indexes["units_embedding_hnsw"]
     assert "gin (tsv)" in indexes["units_tsv"]
     with store.reader() as r:
