@@ -84,6 +84,11 @@ DENSE_SQL = (
 tie-breaking second key would force a sort of every row)."""
 
 
+TEXT_CACHE_DOCS = 64
+"""Document texts (or folds) kept per process for span lookups (count; a report is
+~50–500 kB of text)."""
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The migration files as (version, name, SQL), in order.
 
@@ -317,6 +322,8 @@ class PgReader:
         cache = self._store._cache(self._generation, "text")
         key = (doc_id, folded)
         if key not in cache:
+            if len(cache) >= TEXT_CACHE_DOCS:
+                cache.clear()
             rows = self._q("SELECT text FROM documents WHERE doc_id = %s", (doc_id,))
             if not rows:
                 raise StoreError(f"unknown document {doc_id!r}")
