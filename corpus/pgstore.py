@@ -529,6 +529,7 @@ class PgStore:
         self._pool: list[psycopg.Connection] = []
         self._lock = threading.Lock()
         self._caches: dict[str, tuple[int, dict]] = {}
+        self._local = threading.local()  # .reader: the reader open on this thread
         self._before_commit: Callable[[], None] | None = None  # tests: pause a writer
 
     # -------------------------------------------------------------- opening
@@ -621,14 +622,22 @@ class PgStore:
     # -------------------------------------------------------------- reading
     @contextmanager
     def reader(self) -> Iterator[PgReader]:
-        """A view pinned to one snapshot (``REPEATABLE READ READ ONLY``)."""
+        """A view pinned to one snapshot (``REPEATABLE READ READ ONLY``). Nested on one
+        thread (a reader already open there), it is that same reader: the store's own
+        read methods called inside a request read the request's version."""
+        current = getattr(self._local, "reader", None)
+        if current is not None:
+            yield current
+            return
         conn = self._borrow()
         try:
-            yield PgReader(conn, self)
+            self._local.reader = PgReader(conn, self)
+            yield self._local.reader
         except psycopg.Error as exc:
             conn.rollback()
             raise StoreError(f"PostgreSQL store: {exc}".strip()) from None
         finally:
+            self._local.reader = None
             if (
                 not conn.closed
                 and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE

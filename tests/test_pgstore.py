@@ -394,3 +394,14 @@ def test_store_copy_round_trips_between_backends_without_embedding(pg_url, tmp_p
     finally:
         for s in (a, b, pg):
             s.close()
+
+
+def test_store_reads_inside_a_reader_share_its_snapshot(pg_url):
+    store = _open(pg_url)
+    store.write([FR], vectors=_vectors)
+    with store.reader() as r:
+        store.write([EN], vectors=_vectors)
+        assert store.doc_ids() == {"fr-2011"}  # same thread: read through the open reader
+        with store.reader() as inner:
+            assert inner is r
+    assert store.doc_ids() == {"fr-2011", "en-2012"}
