@@ -84,6 +84,10 @@ DENSE_SQL = (
 tie-breaking second key would force a sort of every row)."""
 
 
+TS_RANK_NORMALIZATION = 1
+"""``ts_rank_cd`` normalisation flags: 1 divides the rank by 1 + log(unit length)
+(PostgreSQL manual, "Ranking Search Results")."""
+
 TEXT_CACHE_DOCS = 64
 """Document texts (or folds) kept per process for span lookups (count; a report is
 ~50–500 kB of text)."""
@@ -466,10 +470,10 @@ class PgReader:
         lang_cond = sql.SQL("TRUE") if language is None else sql.SQL("u.language = %s")
         lang_args = [] if language is None else [language]
         query = sql.SQL(
-            "SELECT u.unit_id, ts_rank_cd(u.tsv, q, 1) AS s"
+            "SELECT u.unit_id, ts_rank_cd(u.tsv, q, {norm}) AS s"
             " FROM units u, to_tsquery('simple', %s) q"
             " WHERE u.tsv @@ q AND {lang} AND {cond} ORDER BY s DESC, u.unit_id LIMIT %s"
-        ).format(lang=lang_cond, cond=cond)
+        ).format(lang=lang_cond, cond=cond, norm=sql.Literal(TS_RANK_NORMALIZATION))
         rows = self._q(query, [tsq, *lang_args, *args, k])
         return [(int(r[0]), float(r[1])) for r in rows]
 
