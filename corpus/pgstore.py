@@ -88,6 +88,10 @@ TS_RANK_NORMALIZATION = 1
 """``ts_rank_cd`` normalisation flags: 1 divides the rank by 1 + log(unit length)
 (PostgreSQL manual, "Ranking Search Results")."""
 
+LEXICAL_RERANK_POOL = 200
+"""Lexical candidates (best by ``ts_rank_cd``) re-scored with BM25 per query (count);
+0 turns the re-scoring off."""
+
 TEXT_CACHE_DOCS = 64
 """Document texts (or folds) kept per process for span lookups (count; a report is
 ~50–500 kB of text)."""
@@ -461,21 +465,79 @@ class PgReader:
     def lexical_search(
         self, tokens: Sequence[str], language: str | None, k: int, where: UnitFilter | None = None
     ) -> list[tuple[int, float]]:
-        """``ts_rank_cd`` (normalisation 1: divided by 1 + log(document length)) of the
-        units matching any token, in ``language`` (None: all), best first."""
-        tsq = _tsquery(tokens)
+        """Units in ``language`` (None: all) matching any token, best first.
+
+        The GIN index finds the matches and ``ts_rank_cd`` (normalisation
+        :data:`TS_RANK_NORMALIZATION`) keeps the best ``max(k, LEXICAL_RERANK_POOL)``
+        inside the query; those are re-scored with BM25 (k1=1.2, b=0.75, the embedded
+        store's FTS5 defaults) from their lexeme counts and the tokens' document
+        frequencies in that language, since ``ts_rank_cd`` has no IDF term. With
+        ``LEXICAL_RERANK_POOL = 0`` the ``ts_rank_cd`` order is returned as it is.
+        """
+        terms = sorted({t for t in tokens if t})
+        tsq = _tsquery(terms)
         if tsq is None or k <= 0:
             return []
         cond, args = _filter_sql(where)
         lang_cond = sql.SQL("TRUE") if language is None else sql.SQL("u.language = %s")
         lang_args = [] if language is None else [language]
+        norm = sql.Literal(TS_RANK_NORMALIZATION)
+        if LEXICAL_RERANK_POOL <= 0:
+            query = sql.SQL(
+                "SELECT u.unit_id, ts_rank_cd(u.tsv, q, {norm}) AS s"
+                " FROM units u, to_tsquery('simple', %s) q"
+                " WHERE u.tsv @@ q AND {lang} AND {cond} ORDER BY s DESC, u.unit_id LIMIT %s"
+            ).format(lang=lang_cond, cond=cond, norm=norm)
+            rows = self._q(query, [tsq, *lang_args, *args, k])
+            return [(int(r[0]), float(r[1])) for r in rows]
         query = sql.SQL(
-            "SELECT u.unit_id, ts_rank_cd(u.tsv, q, {norm}) AS s"
+            "WITH c AS (SELECT u.unit_id, u.tsv, ts_rank_cd(u.tsv, q, {norm}) AS s"
             " FROM units u, to_tsquery('simple', %s) q"
-            " WHERE u.tsv @@ q AND {lang} AND {cond} ORDER BY s DESC, u.unit_id LIMIT %s"
-        ).format(lang=lang_cond, cond=cond, norm=sql.Literal(TS_RANK_NORMALIZATION))
-        rows = self._q(query, [tsq, *lang_args, *args, k])
-        return [(int(r[0]), float(r[1])) for r in rows]
+            " WHERE u.tsv @@ q AND {lang} AND {cond} ORDER BY s DESC, u.unit_id LIMIT %s)"
+            " SELECT c.unit_id, c.s, length(c.tsv), t.lexeme,"
+            " coalesce(array_length(t.positions, 1), 1)"
+            " FROM c LEFT JOIN LATERAL unnest(c.tsv) t ON t.lexeme = ANY(%s)"
+        ).format(lang=lang_cond, cond=cond, norm=norm)
+        rows = self._q(query, [tsq, *lang_args, *args, max(k, LEXICAL_RERANK_POOL), terms])
+        n_units, avg_len, df = self._lexical_stats(language, terms)
+        k1, b = 1.2, 0.75
+        scores: dict[int, float] = {}
+        first: dict[int, float] = {}
+        for unit_id, rank_cd, length, lexeme, tf in rows:
+            first.setdefault(unit_id, rank_cd)
+            score = scores.setdefault(unit_id, 0.0)
+            if lexeme is None:
+                continue
+            n = df.get(lexeme, 0)
+            idf = np.log(1 + (n_units - n + 0.5) / (n + 0.5))
+            norm_tf = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(avg_len, 1e-9)))
+            scores[unit_id] = score + float(idf * norm_tf)
+        ranked = sorted(scores, key=lambda u: (-scores[u], -first[u], u))
+        return [(u, scores[u]) for u in ranked[:k]]
+
+    def _lexical_stats(
+        self, language: str | None, terms: Sequence[str]
+    ) -> tuple[int, float, dict[str, int]]:
+        """(units, mean distinct lexemes per unit, document frequency of each term) in
+        ``language`` (None: all), cached per store version."""
+        cache = self._store._cache(self._generation, "lexical_stats")
+        lang_cond = "TRUE" if language is None else "language = %s"
+        lang_args: list[Any] = [] if language is None else [language]
+        if ("size", language) not in cache:
+            row = self._q(
+                f"SELECT count(*), coalesce(avg(length(tsv)), 0) FROM units WHERE {lang_cond}",
+                lang_args,
+            )[0]
+            cache[("size", language)] = (int(row[0]), float(row[1]))
+        missing = [t for t in terms if ("df", language, t) not in cache]
+        for t in missing:
+            n = self._q(
+                f"SELECT count(*) FROM units WHERE tsv @@ to_tsquery('simple', %s) AND {lang_cond}",
+                [_tsquery([t]), *lang_args],
+            )[0][0]
+            cache[("df", language, t)] = int(n)
+        n_units, avg_len = cache[("size", language)]
+        return n_units, avg_len, {t: cache[("df", language, t)] for t in terms}
 
     # ----------------------------------------------------------------- copy
     def iter_documents(
