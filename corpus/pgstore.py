@@ -11,7 +11,8 @@ in ``schema_migrations``):
   sequence (never reused), the filter columns, the embedding (``vector(dim)``, HNSW
   ``vector_cosine_ops``) and a generated ``tsvector`` built with the unit's language
   configuration (``french`` / ``english`` / ``spanish``, ``simple`` otherwise) over
-  ``gfmd_unaccent(text)`` (GIN index); ranked with ``ts_rank_cd``.
+  ``gfmd_unaccent(text)`` (GIN index); ``ts_rank_cd`` picks the candidates, BM25
+  re-scores them (see :meth:`PgReader.lexical_search`).
 - ``sentences``: one embedding per sentence of a passage.
 - ``index_meta``: what built the store (:class:`corpus.protocol.IndexMeta`).
 
