@@ -405,3 +405,26 @@ def test_store_reads_inside_a_reader_share_its_snapshot(pg_url):
         with store.reader() as inner:
             assert inner is r
     assert store.doc_ids() == {"fr-2011", "en-2012"}
+
+
+def test_lexical_ranking_weighs_rare_terms_higher(pg_url, monkeypatch):
+    store = _open(pg_url)
+    doc = make_doc(
+        "idf",
+        [
+            "Remittances, remittances and remittances again: remittances everywhere.",
+            "Remittances and the diaspora.",
+            *[f"Remittances paragraph {i}." for i in range(8)],
+        ],
+        language="en",
+        heading="",
+    )
+    store.write([doc], vectors=_vectors)
+    tokens = analyze("remittances diaspora", "en")
+    best = store.lexical_search(tokens, "en", 3)[0][0]
+    assert store.unit(best)[0].text == "Remittances and the diaspora."  # IDF (BM25 re-score)
+    import corpus.pgstore as pgstore
+
+    monkeypatch.setattr(pgstore, "LEXICAL_RERANK_POOL", 0)  # ts_rank_cd alone has no IDF
+    best = store.lexical_search(tokens, "en", 3)[0][0]
+    assert store.unit(best)[0].text.startswith("Remittances, remittances")
