@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     updates: dict[str, Any] = {}
     if getattr(args, "index", None):
         updates["index_dir"] = Path(args.index)
+    if getattr(args, "store", None):
+        updates["store"] = settings.store.model_copy(update={"url": args.store})
     llm = getattr(args, "llm", None)
     if llm:
         llm_updates = {"backend": llm}
@@ -186,6 +189,88 @@ def cmd_remove(args: argparse.Namespace) -> int:
         report.to_json(),
         args.json,
         f"removed {', '.join(args.doc_ids)}; {report.documents} documents left",
+    )
+    return 0
+
+
+def _redact(where: str) -> str:
+    """A store URL without its password (for messages and reports)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", where)
+
+
+def _store_at(settings: Settings, where: str, chunking: Any = None) -> Settings:
+    """Settings naming one store: a ``postgresql://`` URL or an index directory."""
+    is_url = where.startswith(("postgresql://", "postgres://"))
+    updates: dict[str, Any] = {
+        "store": settings.store.model_copy(update={"url": where if is_url else None})
+    }
+    if not is_url:
+        updates["index_dir"] = Path(where)
+    if chunking is not None:
+        updates["chunking"] = chunking
+    return settings.model_copy(update=updates)
+
+
+def cmd_store_copy(args: argparse.Namespace) -> int:
+    """Copy every document with its stored vectors from one store to another (embedded
+    directory <-> PostgreSQL URL), without re-embedding; the target is replaced
+    atomically (one write with ``replace_all``)."""
+    from corpus.open_store import open_store  # type: ignore[import-not-found,unused-ignore]
+    from gfmd.errors import StoreError
+
+    started = time.perf_counter()
+    settings = _settings(args)
+    source = open_store(_store_at(settings, args.source), embedding_model=None)
+    try:
+        meta = source.meta
+        chunking = settings.chunking.model_copy(
+            update={
+                "target_chars": meta.chunk_target_chars,
+                "max_chars": meta.chunk_max_chars,
+                "overlap_chars": meta.chunk_overlap_chars,
+            }
+        )
+        target = open_store(
+            _store_at(settings, args.target, chunking),
+            embedding_model=meta.embedding_model,
+            create=True,
+            rebuild=args.replace,
+        )
+        try:
+            if target.doc_ids() and not args.replace:
+                raise StoreError(
+                    f"{_redact(args.target)} already holds documents; "
+                    "pass --replace to overwrite them"
+                )
+            docs = list(source.iter_documents())
+
+            def no_embedder(texts: Sequence[str]) -> Any:
+                raise StoreError("store copy never embeds: the source store is empty")
+
+            target.write(
+                [d for d, _, _ in docs],
+                vectors=no_embedder,
+                replace_all=True,
+                precomputed=[(v, s) for _, v, s in docs],
+            )
+            units = target.size
+        finally:
+            target.close()
+    finally:
+        source.close()
+    report = {
+        "from": _redact(args.source),
+        "to": _redact(args.target),
+        "documents": len(docs),
+        "units": units,
+        "embedding_model": meta.embedding_model,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    _emit(
+        report,
+        args.json,
+        f"copied {len(docs)} documents ({units} units, {meta.embedding_model}) "
+        f"from {report['from']} to {report['to']} in {report['seconds']} s",
     )
     return 0
 
@@ -442,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--index", help="index directory (default: corpus/index)")
         p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument(
+            "--store",
+            metavar="URL",
+            help="corpus store: postgresql://user@host:port/db (default: the embedded "
+            "store in --index; env GFMD_STORE__URL)",
+        )
         return p
 
     def filters(p: argparse.ArgumentParser) -> None:
@@ -527,6 +618,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     llm(p)
     p.set_defaults(func=cmd_serve)
+
+    store = sub.add_parser("store", help="manage the corpus store")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    p = common(
+        store_sub.add_parser(
+            "copy",
+            help="copy a store between an index directory and PostgreSQL (no re-embedding)",
+        )
+    )
+    p.add_argument("--from", dest="source", required=True, help="index directory or URL")
+    p.add_argument("--to", dest="target", required=True, help="index directory or URL")
+    p.add_argument(
+        "--replace", action="store_true", help="overwrite a target that already has documents"
+    )
+    p.set_defaults(func=cmd_store_copy)
     return parser
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_server import pg_server, pg_url  # noqa: F401  (PostgreSQL fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
