@@ -59,13 +59,14 @@ CREATE TABLE documents (
 CREATE TABLE passages (
     passage_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER,
     "end" INTEGER, page_start INTEGER, page_end INTEGER, section_json TEXT, language TEXT,
-    kind TEXT, label TEXT, text TEXT NOT NULL
+    kind TEXT, label TEXT, text TEXT NOT NULL, paragraph_start INTEGER, paragraph_end INTEGER
 );
 CREATE TABLE elements (
     element_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT,
     label TEXT, ordinal INTEGER, heading TEXT, meeting TEXT, title TEXT, year INTEGER,
     page_start INTEGER, page_end INTEGER, start INTEGER, "end" INTEGER, language TEXT,
-    section_json TEXT, text TEXT NOT NULL, passage_id TEXT
+    section_json TEXT, text TEXT NOT NULL, passage_id TEXT, paragraph_start INTEGER,
+    paragraph_end INTEGER
 );
 CREATE TABLE units (
     row INTEGER PRIMARY KEY, unit_id TEXT NOT NULL, unit_type TEXT NOT NULL,
@@ -531,16 +532,31 @@ class Store:
         self._conns.clear()
 
 
-_PASSAGE_COLS = 'passage_id, doc_id, text, start, "end", page_start, page_end, section_json, language, kind, label'
+_PASSAGE_COLS = (
+    'passage_id, doc_id, text, start, "end", page_start, page_end, section_json, language, kind,'
+    " label, paragraph_start, paragraph_end"
+)
 _ELEMENT_COLS = (
     "element_id, kind, text, label, ordinal, heading, meeting, doc_id, title, year, page_start,"
-    ' page_end, start, "end", language, section_json'
+    ' page_end, start, "end", language, section_json, paragraph_start, paragraph_end'
 )
 
 
 def _passage(r: tuple) -> Passage:
     return Passage(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(json.loads(r[7])), r[8], r[9], r[10]
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        tuple(json.loads(r[7])),
+        r[8],
+        r[9],
+        r[10],
+        paragraph_start=r[11],
+        paragraph_end=r[12],
     )
 
 
@@ -553,7 +569,10 @@ _ELEMENT_FIELDS = [
 
 def _element(r: tuple) -> Element:
     return Element(
-        **dict(zip(_ELEMENT_FIELDS, r[:15], strict=True)), section=tuple(json.loads(r[15]))
+        **dict(zip(_ELEMENT_FIELDS, r[:15], strict=True)),
+        section=tuple(json.loads(r[15])),
+        paragraph_start=r[16],
+        paragraph_end=r[17],
     )
 
 
@@ -708,7 +727,7 @@ def _insert_doc(
         )
         for seq, p in enumerate(ingested.passages):
             conn.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     p.passage_id,
                     p.doc_id,
@@ -722,6 +741,8 @@ def _insert_doc(
                     p.kind,
                     p.label,
                     p.text,
+                    p.paragraph_start,
+                    p.paragraph_end,
                 ),
             )
             _insert_unit(
@@ -739,7 +760,7 @@ def _insert_doc(
     if not passages_only:
         for seq, e in enumerate(ingested.elements):
             conn.execute(
-                "INSERT INTO elements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO elements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     e.element_id,
                     e.doc_id,
@@ -759,6 +780,8 @@ def _insert_doc(
                     json.dumps(list(e.section), ensure_ascii=False),
                     e.text,
                     _containing_passage(e, ingested.passages),
+                    e.paragraph_start,
+                    e.paragraph_end,
                 ),
             )
             _insert_unit(
