@@ -44,7 +44,9 @@ def test_a_run_of_numbered_paragraphs_across_sections_is_the_numbering() -> None
 def test_lists_and_section_numbers_are_not_paragraph_numbers() -> None:
     s1: tuple[str, ...] = ("Messages essentiels",)
     s2: tuple[str, ...] = ("Questions directrices",)
-    parts: list[tuple[str, str, tuple[str, ...]]] = [("heading", "2.1 Les profils migratoires", ("2.1",))]
+    parts: list[tuple[str, str, tuple[str, ...]]] = [
+        ("heading", "2.1 Les profils migratoires", ("2.1",))
+    ]
     parts += [_numbered(n, s1) for n in range(1, 6)]
     parts += [_numbered(n, s2) for n in range(1, 6)]  # restarts at 1: two lists
     parts += [("list_item", f"{n}) Élément de liste {n}.", s2) for n in range(6, 15)]
