@@ -586,7 +586,7 @@ class App:
             gr.Error: the page did not send the write token, or the index is unusable.
         """
         if not self.authorised(token):
-            raise gr.Error(WRITE_REFUSED)
+            raise gr.Error(WRITE_REFUSED, print_exception=False)
         if not files:
             gr.Warning("Choose one or more report files (PDF, TXT, MD) first.")
             return [], "", gr.skip()
@@ -612,7 +612,8 @@ class App:
                 on_embed=on_embed,
             )
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         if any(f.status in ("added", "replaced") for f in report.files):
             resources(self.settings, reload=True)
         rows = [
@@ -635,14 +636,15 @@ class App:
             gr.Error: the page did not send the write token, or the document is unknown.
         """
         if not self.authorised(token):
-            raise gr.Error(WRITE_REFUSED)
+            raise gr.Error(WRITE_REFUSED, print_exception=False)
         if not doc_id:
             gr.Warning("Choose the document to remove.")
             return gr.skip(), gr.skip()
         try:
             report = remove_document(doc_id, settings=self.settings)
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         resources(self.settings, reload=True)
         gr.Info(f"Removed {doc_id}.")
         return f"Removed {doc_id}; {report.documents} documents left.", self.view_document(None)
@@ -664,7 +666,6 @@ class App:
             filters = make_filters(doc_ids, year_min, year_max, languages, kinds, meeting)
             hits = search(query, k=k, filters=filters, res=self.res())
         except GfmdError as exc:
-            _log_user_error(exc)
             raise gr.Error(str(exc)) from None
         return {"query": query, "hits": [h.to_json() for h in hits]}
 
@@ -683,7 +684,6 @@ class App:
             filters = make_filters(doc_ids, year_min, year_max, languages, kinds, meeting)
             answer = ask(question, filters=filters, res=self.res(), llm=self.llm)
         except GfmdError as exc:
-            _log_user_error(exc)
             raise gr.Error(str(exc)) from None
         return answer.to_json()
 
@@ -696,8 +696,8 @@ WRITE_REFUSED = (
 
 def _log_user_error(exc: GfmdError) -> None:
     """One line in the server log for a user's mistake (an empty query, an unknown
-    document), not a traceback: Gradio prints the traceback of an exception raised from a
-    handler, so handlers raise ``gr.Error`` ``from None`` after this."""
+    document), not a traceback: the handlers then raise ``gr.Error(...,
+    print_exception=False)``, whose traceback Gradio does not print."""
     print(f"gfmd: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
