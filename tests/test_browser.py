@@ -23,6 +23,8 @@ REPORT = PROJECT_ROOT / "corpus" / "reports" / "iom-scpf-13-2008-pimd-update-fr.
 QUESTION = "Quand la proposition collective du GMG concernant le PIMD a-t-elle été finalisée ?"
 """Dev question d07 (evals/dev_questions.jsonl); its gold passage is in REPORT."""
 GOLD = "finalisée le 16 novembre 2007"
+TOKEN = "browser-test-token"
+"""The write token the app is started with (uploads need it in the address)."""
 
 UPLOAD_TEXT = """Rapport de l'atelier de Tbilissi sur les migrations de retour (2024)
 
@@ -46,6 +48,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"{CHROMIUM_PATH} missing: install Debian's chromium (scripts/test.sh does)")
     pytest.importorskip("playwright.sync_api")
     env = app_env(tmp_path_factory.mktemp("browser-app"))
+    env["GFMD_UI__WRITE_TOKEN"] = TOKEN
     gfmd("ingest", "--quiet", str(REPORT), env=env)
     with running_app(env) as url:
         yield url
@@ -60,7 +63,7 @@ def page(app_url: str):
         browser = launch_chromium(pw)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.set_default_timeout(30_000)
-        pg.goto(app_url)
+        pg.goto(f"{app_url}?token={TOKEN}")
         pg.wait_for_selector("#question textarea")
         yield pg
         browser.close()

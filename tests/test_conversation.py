@@ -91,3 +91,31 @@ def test_standalone_question_uses_the_model_rewrite_when_configured() -> None:
         llm=_Replay("Messages de Chisinau ?"),  # type: ignore[arg-type]
     )
     assert rewritten == "Messages de Chisinau ?"
+
+
+def test_gfmd_chat_prints_the_question_it_answers(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import io
+
+    from gfmd.cli import main
+    from gfmd.settings import get_settings
+    from tests.test_ui import build_index
+
+    settings = build_index(tmp_path)
+    monkeypatch.setenv("GFMD_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("GFMD_EMBEDDING__BACKEND", "hashing")
+    get_settings.cache_clear()
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO("Quels sont les messages essentiels de Marseille ?\nEt pour Chisinau ?\n"),
+    )
+    try:
+        assert main(["chat"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "Answering: Quels sont les messages essentiels de Chisinau ?" in out
+    assert out.index("Answering:") < out.rindex(
+        "Q: Quels sont les messages essentiels de Chisinau ?"
+    )

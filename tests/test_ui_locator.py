@@ -79,3 +79,32 @@ def test_bundled_un_report_passages_carry_its_paragraph_numbers() -> None:
     assert starts == sorted(starts)
     footnotes = [p for p in ingested.passages if p.kind == "footnote"]
     assert all(p.paragraph_start is None for p in footnotes)
+
+
+def test_source_card_shows_the_quote_paragraph_and_groups_one_list(tmp_path) -> None:
+    """A card's locator is the quote's own paragraph; cards of one list share a header."""
+    from dataclasses import replace
+
+    from assistant.models import Answer, Citation
+    from assistant.retrieve import resources, search
+    from tests.test_ui import build_index
+    from ui import render
+
+    settings = build_index(tmp_path)
+    res = resources(settings)
+    hit = search("profils regroupent données", res=res)[0]
+    numbered = replace(hit, passage=replace(hit.passage, paragraph_start=3, paragraph_end=4))
+    card = render.card_html(
+        render.Card("src-0-1", 1, numbered, "regroupent les données"), res.store
+    )
+    assert "paras. 3-4" in card  # the test document has no numbering of its own: the unit's
+    plain = render.card_html(render.Card("src-0-1", 1, hit, None), res.store)
+    assert "no page numbers in this source" in plain
+    answer = Answer(
+        "q",
+        "answered",
+        "[1] [2]",
+        (Citation(1, hit, hit.text[:10]), Citation(2, hit, hit.text[:12])),
+    )
+    panel = render.turn_sources_html(0, "q", answer, (), res.store)
+    assert panel.count('class="group-head"') == 1 and "2 items" in panel

@@ -129,7 +129,7 @@ mark {background:#ffe58a; color:inherit; padding:0 1px;}
 a.cite {font-weight:700; color:#1d4ed8; text-decoration:underline; cursor:pointer;
   position:relative; border-radius:3px;}
 a.cite:focus-visible {outline:2px solid #1d4ed8; outline-offset:1px;}
-a.cite:hover::after, a.cite:focus::after {content:attr(data-quote); position:absolute; left:0;
+a.cite:hover::after, a.cite:focus::after {content:attr(title); position:absolute; left:0;
   top:1.4em; z-index:20; width:min(28em, 70vw); white-space:normal; font-weight:400;
   background:#fff; color:#111; border:1px solid #888; border-radius:6px; padding:6px 8px;
   box-shadow:0 2px 8px rgba(0,0,0,.2); font-size:0.85em; text-decoration:none;}

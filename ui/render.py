@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from assistant.models import Answer, Hit, locator_label
+from assistant.models import Answer, Hit, json_locator, locator_label
 from corpus.store import Store
 from gfmd.errors import StoreError
 from ingest.models import Document, DocumentMeta, Element
@@ -238,7 +238,7 @@ def answer_html(
             parts.append(f'<div class="nf-closest">{esc(_CLOSEST_LABEL[lang])}</div>')
         parts.append("</div>")
         return "".join(parts)
-    quotes = {c.marker: c.quote for c in answer.citations}
+    quotes = {c.marker: c.quote for c in answer.citations}  # the chat keeps class/href/title
 
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
@@ -249,8 +249,7 @@ def answer_html(
             preview = preview[: QUOTE_PREVIEW_CHARS - 1].rstrip() + "…"
         return (
             f'<a class="cite" href="#src-{turn}-{n}" data-card="src-{turn}-{n}" '
-            f'title="{esc(preview)}" data-quote="{esc(preview)}" '
-            f'aria-label="source {n}: {esc(preview)}">[{n}]</a>'
+            f'title="{esc(preview)}">[{n}]</a>'
         )
 
     body = _MARKER.sub(link, esc(answer.text)).replace("\n", "<br>")
@@ -315,10 +314,20 @@ def section_html(path: str) -> str:
     return f'<span class="f-section" title="{esc(path)}">§ {esc(last)}</span>'
 
 
-def card_header(card: Card, store: Store, lang: str = "en", *, with_locator: bool = True) -> str:
-    """The one-line header of a card: title (year) · meeting · kind · locator."""
+def card_header(
+    card: Card,
+    store: Store,
+    lang: str = "en",
+    *,
+    with_locator: bool = True,
+    locator: str | None = None,
+) -> str:
+    """The one-line header of a card: title (year) · meeting · kind · locator (``locator``
+    overrides the unit's own)."""
     meta = _CACHE.meta(store, card.hit.passage.doc_id)
     fields = dict(citation_fields(card.hit, meta, lang))
+    if locator is not None:
+        fields["locator"] = locator
     year = f" ({fields['year']})" if "year" in fields else ""
     keys = ("meeting", "kind", "locator") if with_locator else ("meeting", "kind")
     rest = "".join(f'<span class="f-{k}">{esc(fields[k])}</span>' for k in keys if k in fields)
@@ -333,6 +342,32 @@ def group_key(card: Card, store: Store, lang: str = "en") -> tuple[str, str]:
     cards with one key get one group header."""
     header = card_header(card, store, lang, with_locator=False)
     return header, card.hit.to_json()["section"]
+
+
+SNIPPET_CHARS = 70
+"""Characters of a unit's text heading a card inside a group (the group names the source)."""
+
+
+def _quote_paragraphs(card: Card, store: Store) -> tuple[int | None, int | None] | None:
+    """The paragraph numbers of a card's quote (None: no quote, no numbering, or the
+    document is gone)."""
+    if not card.quote or card.hit.passage.paragraph_start is None:
+        return None
+    from ingest.structure import paragraph_fields
+
+    unit, mark = hit_spans(card.hit, card.quote)
+    if mark is None:
+        return None
+    try:
+        doc = _CACHE.document(store, card.hit.passage.doc_id)
+    except StoreError:
+        return None
+    if doc.text[unit[0] : unit[1]] != card.hit.text:
+        return None
+    found = paragraph_fields(doc, *mark)
+    if found["paragraph_start"] is None:
+        return None
+    return found["paragraph_start"], found["paragraph_end"]
 
 
 def card_html(
@@ -353,10 +388,22 @@ def card_html(
     hit = card.hit
     meta = _CACHE.meta(store, hit.passage.doc_id)
     fields = dict(citation_fields(hit, meta, lang))
+    quote_at = _quote_paragraphs(card, store)
+    if quote_at is not None:  # the quote's own paragraph: "para. 12", not the passage's 12-13
+        j = hit.to_json()
+        fields["locator"] = locator_label(j["page_start"], j["page_end"], *quote_at)
     if grouped:
-        head_line = f'<span class="card-meta"><span class="f-locator">{esc(fields["locator"])}</span></span>'
+        snippet = (
+            hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[: SNIPPET_CHARS - 1] + "…"
+        )
+        locator = "" if fields["locator"] == t("no_locator", lang) else fields["locator"]
+        head_line = f'<span class="f-snippet">{esc(snippet)}</span>' + (
+            f'<span class="card-meta"><span class="f-locator">{esc(locator)}</span></span>'
+            if locator
+            else ""
+        )
     else:
-        head_line = card_header(card, store, lang)
+        head_line = card_header(card, store, lang, locator=fields["locator"])
     section = section_html(fields["section"]) if "section" in fields else ""
     unit, mark = hit_spans(hit, card.quote)
     try:
@@ -430,9 +477,11 @@ def turn_sources_html(
         if len(members) == 1:
             parts.append(card_html(members[0], store, lang=lang))
             continue
+        no_pages = all(not json_locator(c.hit.to_json()) for c in members)
+        note = f' <span class="f-locator">· {esc(t("no_locator", lang))}</span>' if no_pages else ""
         parts.append(
             f'<div class="card-group"><div class="group-head">{key[0]} '
-            f'<span class="f-count">{esc(t("items", lang, n=len(members)))}</span></div>'
+            f'<span class="f-count">{esc(t("items", lang, n=len(members)))}</span>{note}</div>'
             + "".join(card_html(c, store, lang=lang, grouped=True) for c in members)
             + "</div>"
         )
