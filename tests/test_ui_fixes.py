@@ -115,3 +115,13 @@ def test_export_records_filters(settings: Settings) -> None:
     assert isinstance(turn, Turn)
     md = conversation_markdown([turn.answer], filters=[turn.filters])
     assert "*Filters: from 2011*" in md
+
+
+def test_first_screen_says_what_the_corpus_holds_in_the_ui_language(settings: Settings) -> None:
+    summary, samples, panel = App(settings).welcome("fr-FR")
+    assert summary.startswith("**Le corpus :** 2 documents (2011-2017) — 1 messages essentiels")
+    assert samples["samples"][0] == [
+        "Quels sont les messages essentiels de l'atelier de Chisinau ?"
+    ]
+    assert "Les sources des réponses" in panel
+    assert App(settings).welcome("es")[0].startswith("**El corpus:** 2 documentos")

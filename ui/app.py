@@ -155,6 +155,12 @@ a.cite:hover::after, a.cite:focus::after {content:attr(title); position:absolute
 HEAD = """
 <script>
 document.addEventListener('click', function (ev) {
+  var sw = ev.target && ev.target.closest ? ev.target.closest('#lang-switch a') : null;
+  if (sw) {  // Gradio's Settings panel (language), keeping ?token= of the address
+    var q = new URLSearchParams(window.location.search); q.set('view', 'settings');
+    sw.setAttribute('href', '?' + q.toString());
+    return;
+  }
   var a = ev.target && ev.target.closest ? ev.target.closest('a.cite') : null;
   if (!a) return;
   var id = a.getAttribute('data-card') || (a.getAttribute('href') || '').replace(/^.*#/, '');
@@ -186,7 +192,8 @@ new MutationObserver(function () {
 </script>
 """
 """Page script: a click on a citation marker [n] opens its source card and scrolls to it;
-a document shown at a span ("open in document") scrolls to that span."""
+a document shown at a span ("open in document") scrolls to that span; the chat follows
+the newest answer; the language link opens Gradio's Settings panel keeping the token."""
 
 OPEN_CONTEXT_JS = """
 element.addEventListener('click', (ev) => {
@@ -551,14 +558,15 @@ class App:
         counts of each element kind) and example questions.
 
         Returns:
-            (corpus summary Markdown, examples dataset update).
+            (corpus summary Markdown, examples dataset update, empty sources panel).
         """
         lang = lang_of(ui_lang)
         samples = gr.update(samples=[[q] for q in LOCALISED_EXAMPLES[lang]])
+        panel = render.sources_panel_html([], lang)
         try:
             store = self.res().store
         except StoreError:
-            return NO_INDEX, samples
+            return NO_INDEX, samples, panel
         docs = store.documents()
         years = sorted({d.meta.year for d in docs if d.meta.year is not None})
         span = f"{years[0]}-{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "-")
@@ -572,7 +580,7 @@ class App:
             gq=count["guiding_question"],
             rec=count["recommendation"],
         )
-        return summary, samples
+        return summary, samples, panel
 
     def ingest(
         self,
@@ -909,7 +917,8 @@ def build_app(
             **read,
         )
         d_table.select(app.select_row, None, [d_pick, d_view], **read)
-        d_files.change(lambda _: ([], ""), d_files, [d_results, d_summary], **read)
+        # a new selection clears the previous file's result row (not the clearing after ingest)
+        d_files.upload(lambda _: ([], ""), d_files, [d_results, d_summary], **read)
         write: dict[str, Any] = {
             "concurrency_limit": 1,
             "concurrency_id": WRITE_CONCURRENCY_ID,
@@ -934,7 +943,7 @@ def build_app(
             None,
             ui_lang,
             js="() => document.documentElement.lang || navigator.language || 'en'",
-        ).then(app.welcome, ui_lang, [corpus_md, examples], **read).then(
+        ).then(app.welcome, ui_lang, [corpus_md, examples, sources], **read).then(
             app.refresh, refresh_inputs, refresh_outputs, **read
         ).then(app.browse, browse_inputs, b_html, **read)
         gr.api(app.api_search, api_name="search", concurrency_limit=READ_CONCURRENCY)
