@@ -125,3 +125,16 @@ def test_first_screen_says_what_the_corpus_holds_in_the_ui_language(settings: Se
     ]
     assert "Les sources des réponses" in panel
     assert App(settings).welcome("es")[0].startswith("**El corpus:** 2 documentos")
+
+
+def test_reads_run_concurrently_and_writers_one_at_a_time(settings: Settings) -> None:
+    from ui.app import READ_CONCURRENCY, WRITE_CONCURRENCY_ID, build_app
+
+    demo = build_app(settings, write_token="t")
+    fns = {getattr(fn, "name", ""): fn for fn in demo.fns.values()}
+    for name in ("api_search", "api_ask", "browse"):
+        assert fns[name].concurrency_limit == READ_CONCURRENCY, name
+    for name in ("ingest", "remove"):
+        assert fns[name].concurrency_limit == 1, name
+        assert fns[name].concurrency_id == WRITE_CONCURRENCY_ID, name
+    assert demo.write_token == "t"  # type: ignore[attr-defined]
