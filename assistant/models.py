@@ -12,6 +12,44 @@ from typing import Any, Literal
 from ingest.elements import meeting_kind
 from ingest.models import Element, Passage
 
+NO_LOCATOR = "no page numbers in this source"
+"""What a citation says when its source has neither pages nor numbered paragraphs."""
+
+
+def locator_label(
+    page_start: int | None,
+    page_end: int | None,
+    paragraph_start: int | None = None,
+    paragraph_end: int | None = None,
+) -> str:
+    """Where a cited unit is, as a reader checks it: ``"p. 4"``, ``"pp. 4-5"``,
+    ``"para. 12"``, ``"paras. 12-13"``, ``"p. 4, para. 12"``; ``""`` when the source has
+    neither pages nor paragraph numbers (callers then show :data:`NO_LOCATOR`).
+
+    Args:
+        page_start, page_end: physical pages (1-based), or None.
+        paragraph_start, paragraph_end: the document's own paragraph numbers, or None.
+    """
+    parts = []
+    if page_start is not None:
+        if page_end is not None and page_end != page_start:
+            parts.append(f"pp. {page_start}-{page_end}")
+        else:
+            parts.append(f"p. {page_start}")
+    if paragraph_start is not None:
+        if paragraph_end is not None and paragraph_end != paragraph_start:
+            parts.append(f"paras. {paragraph_start}-{paragraph_end}")
+        else:
+            parts.append(f"para. {paragraph_start}")
+    return ", ".join(parts)
+
+
+def json_locator(j: dict[str, Any]) -> str:
+    """:func:`locator_label` of a hit, citation or element JSON object."""
+    return locator_label(
+        j.get("page_start"), j.get("page_end"), j.get("paragraph_start"), j.get("paragraph_end")
+    )
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -106,6 +144,8 @@ class Hit:
             "element_kind": el.kind if el else None,
             "meeting": self.meeting,
             "passage_label": p.label,
+            "paragraph_start": el.paragraph_start if el else p.paragraph_start,
+            "paragraph_end": el.paragraph_end if el else p.paragraph_end,
         }
 
 
@@ -137,6 +177,8 @@ class Citation:
             "element_kind": h["element_kind"],
             "meeting": h["meeting"],
             "passage_label": h["passage_label"],
+            "paragraph_start": h["paragraph_start"],
+            "paragraph_end": h["paragraph_end"],
         }
 
 

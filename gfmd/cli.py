@@ -296,11 +296,10 @@ def _innermost(section: str) -> str:
 
 
 def _pages(j: dict) -> str:
-    if j.get("page_start") is None:
-        return ""
-    if j["page_end"] and j["page_end"] != j["page_start"]:
-        return f", pp. {j['page_start']}-{j['page_end']}"
-    return f", p. {j['page_start']}"
+    """ ", p. 4" / ", para. 12" / ", p. 4, para. 12" / ", no page numbers in this source"."""
+    from assistant.models import NO_LOCATOR, json_locator
+
+    return f", {json_locator(j) or NO_LOCATOR}"
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -401,6 +400,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.answer import ask
+    from assistant.conversation import standalone_question
     from assistant.retrieve import resources
 
     settings = _settings(args)
@@ -415,13 +415,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         q = line.strip()
         if not q:
             break
+        standalone = standalone_question(q, history, llm=llm)
+        if standalone != q:  # the interpretation is visible (stderr keeps --json clean)
+            print(f"Answering: {standalone}", file=sys.stderr if args.json else sys.stdout)
         try:
-            answer = ask(q, res=res, llm=llm, history=history)
+            answer = ask(standalone, res=res, llm=llm)
         except QueryError as exc:
             print(f"gfmd: {exc}", file=sys.stderr)
             continue
         _emit(answer.to_json(), args.json, format_answer(answer))
-        history.append((q, answer.text))
+        history.append((standalone, answer.text))
     return 0
 
 
@@ -453,6 +456,8 @@ def cmd_elements(args: argparse.Namespace) -> int:
             "year": e.year,
             "page_start": e.page_start,
             "page_end": e.page_end,
+            "paragraph_start": e.paragraph_start,
+            "paragraph_end": e.paragraph_end,
             "text": e.text,
             "language": e.language,
             "section": " > ".join(e.section),

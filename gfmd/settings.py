@@ -153,6 +153,17 @@ class UISettings(_Section):
     port: int = Field(7860, description="TCP port of the app.")
     share: bool = Field(False, description="Create a public Gradio share link (off by default).")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload (MB).")
+    max_upload_total_mb: float = Field(
+        100.0,
+        gt=0,
+        description="Largest total size of the files of one upload request (MB, 2^20 bytes).",
+    )
+    write_token: str | None = Field(
+        None,
+        description="Secret the app's ingest and remove handlers require (the page sends it "
+        "from its address, ?token=…); None = a random token per process, printed with the "
+        "address by 'gfmd serve'.",
+    )
 
 
 class StoreSettings(_Section):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from gfmd.settings import ChunkingSettings
 from ingest.language import detect_language
 from ingest.models import Block, Document, Passage, content_id
-from ingest.structure import section_label
+from ingest.structure import paragraph_fields, section_label
 
 _ABBREVIATIONS = frozenset(
     {"m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "p", "pp", "no", "nº", "art"}
@@ -331,4 +331,5 @@ def _passage(
         language=detect_language(text),
         kind="footnote" if kind == "footnote" else "body",
         label=passage_label(doc.meta.title, doc.meta.year, page_start, page_end, section),
+        **paragraph_fields(doc, start, end),
     )

@@ -65,6 +65,7 @@ from dataclasses import dataclass
 
 from ingest.language import detect_language
 from ingest.models import Document, Element, ElementKind, content_id
+from ingest.structure import paragraph_fields
 
 # --------------------------------------------------------------------------------------
 # Text folding
@@ -739,6 +740,7 @@ def _make_element(
         end=item.end,
         language=language,
         section=ctx.blocks[item.first].section,
+        **paragraph_fields(doc, item.start, item.end),
     )
 
 

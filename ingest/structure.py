@@ -36,9 +36,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ingest.models import Block, BlockKind
+from ingest.models import Block, BlockKind, Document
 
 if TYPE_CHECKING:
     from ingest.clean import CleanText
@@ -651,3 +652,109 @@ def section_label(section: Sequence[str], limit: int = 80) -> str:
         return ""
     last = section[-1]
     return last if len(last) <= limit else last[: limit - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------------------------------
+# The document's own paragraph numbers ("12. La première réunion du Forum mondial…")
+# ---------------------------------------------------------------------------------------
+
+MIN_PARAGRAPH_RUN = 8
+"""Fewest numbered paragraphs in a run taken as the document's paragraph numbering: UN
+and GFMD reports number every paragraph (tens to hundreds), a list rarely has 8 items."""
+
+MAX_PARAGRAPH_GAP = 3
+"""Largest step between two consecutive paragraph numbers of a run (a paragraph whose
+number extraction lost, or which the cleaner merged into the previous one)."""
+
+_PARA_NUMBER = re.compile(r"(\d{1,3})\.\s+\S")
+"""A paragraph number at the start of a block: "12. La …" (not "2.1 Titre", not "12)")."""
+
+
+@dataclass(frozen=True)
+class ParagraphNumber:
+    """One numbered paragraph: its number and its span in the cleaned text (from its
+    number to the end of the last block before the next numbered paragraph or heading)."""
+
+    number: int
+    start: int
+    end: int
+
+
+def paragraph_numbers(text: str, blocks: Sequence[Block]) -> tuple[ParagraphNumber, ...]:
+    """The document's paragraph numbering, when it has one.
+
+    Rule: candidates are body paragraphs and list items whose text starts with "N. "
+    (1-3 digits, a full stop, a space: never a "2.1" heading number, never "3)" list
+    labels); the numbering is the longest chain of candidates, in text order, whose
+    numbers increase by 1 to :data:`MAX_PARAGRAPH_GAP`. It counts only when it has at
+    least :data:`MIN_PARAGRAPH_RUN` paragraphs and runs across at least two sections — a
+    list restarts at 1 in each list and sits in one section, paragraph numbers run
+    through the whole report (UN document style: ST/ADM, A/63/265).
+
+    Args:
+        text: the document's cleaned text.
+        blocks: its blocks, in text order.
+
+    Returns:
+        The numbered paragraphs in text order; ``()`` when the document numbers none.
+    """
+    body = [b for b in blocks if b.kind != "footnote"]
+    cands: list[tuple[int, int]] = []  # (block index, number)
+    for i, b in enumerate(body):
+        if b.kind not in ("paragraph", "list_item"):
+            continue
+        m = _PARA_NUMBER.match(text, b.start, b.end)
+        if m:
+            cands.append((i, int(m.group(1))))
+    if len(cands) < MIN_PARAGRAPH_RUN:
+        return ()
+    best = [1] * len(cands)
+    back = [-1] * len(cands)
+    for i in range(len(cands)):
+        for j in range(i):
+            step = cands[i][1] - cands[j][1]
+            if 1 <= step <= MAX_PARAGRAPH_GAP and best[j] + 1 > best[i]:
+                best[i], back[i] = best[j] + 1, j
+    end = max(range(len(cands)), key=lambda i: (best[i], -i))
+    chain: list[tuple[int, int]] = []
+    while end >= 0:
+        chain.append(cands[end])
+        end = back[end]
+    chain.reverse()
+    if len(chain) < MIN_PARAGRAPH_RUN or len({body[i].section for i, _ in chain}) < 2:
+        return ()
+    out: list[ParagraphNumber] = []
+    for k, (i, number) in enumerate(chain):
+        stop = chain[k + 1][0] if k + 1 < len(chain) else len(body)
+        last = i
+        while last + 1 < stop and body[last + 1].kind != "heading":
+            last += 1
+        out.append(ParagraphNumber(number, body[i].start, body[last].end))
+    return tuple(out)
+
+
+def paragraph_range(
+    numbers: Sequence[ParagraphNumber], start: int, end: int
+) -> tuple[int | None, int | None]:
+    """First and last paragraph numbers a span ``[start, end)`` of the text overlaps.
+
+    Returns:
+        ``(first, last)``; ``(None, None)`` when the span overlaps no numbered paragraph
+        (a heading, text before the first paragraph, a footnote, a document without
+        numbering).
+    """
+    hit = [p.number for p in numbers if p.start < end and start < p.end]
+    return (min(hit), max(hit)) if hit else (None, None)
+
+
+@lru_cache(maxsize=4)
+def _numbers_of(text: str, blocks: tuple[Block, ...]) -> tuple[ParagraphNumber, ...]:
+    return paragraph_numbers(text, blocks)
+
+
+def paragraph_fields(doc: Document, start: int, end: int) -> dict[str, int | None]:
+    """``{"paragraph_start", "paragraph_end"}`` of a span of a document (keyword arguments
+    of :class:`~ingest.models.Passage` and :class:`~ingest.models.Element`); the
+    document's numbering is computed once per document (:func:`paragraph_numbers`)."""
+    first, last = paragraph_range(_numbers_of(doc.text, doc.blocks), start, end)
+    return {"paragraph_start": first, "paragraph_end": last}

@@ -255,19 +255,26 @@ def test_chat_filters_restrict_sources(settings: Settings) -> None:
     assert {c.hit.passage.doc_id for c in turn.answer.citations} == {"b"}
 
 
-def test_chat_passes_history_for_follow_ups(settings: Settings, monkeypatch) -> None:
+def test_chat_answers_the_resolved_follow_up_and_shows_it(settings: Settings, monkeypatch) -> None:
     seen: list = []
     real = ui_app.ask_stream
 
     def recording(question, **kw):
-        seen.append(kw["history"])
+        seen.append(question)
         return real(question, **kw)
 
     monkeypatch.setattr(ui_app, "ask_stream", recording)
     app = App(settings)
-    turns = _last(_run_chat(app, "transferts de fonds pauvreté"), 2)
-    _run_chat(app, "Et la diaspora ?", turns)
-    assert seen[0] == [] and seen[1] == [(turns[0].answer.question, turns[0].answer.text)]
+    first = "Quels sont les messages essentiels de l'atelier de Marseille ?"
+    turns = _last(_run_chat(app, first), 2)
+    outputs = _run_chat(app, "Et pour Chisinau ?", turns)
+    assert seen == [first, "Quels sont les messages essentiels de l'atelier de Chisinau ?"]
+    user = _last(outputs, 1)[-2]["content"]
+    assert "Et pour Chisinau ?" in user
+    assert "Answering: Quels sont les messages essentiels de l&#x27;atelier de Chisinau ?" in user
+    [_, second] = _last(outputs, 2)
+    assert second.asked == "Et pour Chisinau ?"
+    assert second.answer.question.endswith("Chisinau ?")
 
 
 def test_chat_error_is_a_message_not_a_crash(settings: Settings) -> None:
@@ -327,7 +334,7 @@ def _answers(settings: Settings) -> list[Answer]:
 def test_markdown_export_has_citations_quotes_and_not_found(settings: Settings) -> None:
     md = conversation_markdown(_answers(settings))
     assert "## 1. Quoi ?" in md and "« regroupent les données » [1]" in md
-    assert "[1] Synthèse du Module III (2011) — Section [a]" in md
+    assert "[1] Synthèse du Module III (2011), no page numbers in this source — Section [a]" in md
     assert "> regroupent les données" in md
     assert "**Not found.** Pas trouvé." in md and "\\*" not in md.split("Sources:")[0]
     assert (

@@ -90,3 +90,58 @@ def test_upload_limit_is_enforced_by_the_server(served, tmp_path: Path) -> None:
     with big.open("rb") as fh:
         r = httpx.post(f"{url.rstrip('/')}/gradio_api/upload", files={"files": fh}, timeout=60)
     assert r.status_code == 413
+
+
+def _fn_index(demo, name: str) -> int:
+    return next(i for i, fn in demo.fns.items() if getattr(fn, "name", "") == name)
+
+
+def _raw_call(url: str, fn_index: int, data: list, timeout_s: float = 60) -> list[dict]:
+    """A private handler called like any local client could: POST /gradio_api/queue/join,
+    then read the event stream; returns the messages."""
+    import json
+    import uuid
+
+    import httpx
+
+    base = url.rstrip("/")
+    session = uuid.uuid4().hex[:10]
+    r = httpx.post(
+        f"{base}/gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None},
+        timeout=timeout_s,
+    )
+    r.raise_for_status()
+    messages = []
+    with httpx.stream(
+        "GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=timeout_s
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                msg = json.loads(line[5:])
+                messages.append(msg)
+                if msg.get("msg") == "process_completed":
+                    break
+    return messages
+
+
+def test_raw_post_cannot_remove_without_the_write_token(tmp_path: Path) -> None:
+    settings = build_index(tmp_path, max_mb=1.0)
+    settings = settings.model_copy(
+        update={"ui": settings.ui.model_copy(update={"port": free_port()})}
+    )
+    demo = build_app(settings, write_token="tok-123")
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    try:
+        remove = _fn_index(demo, "remove")
+        for token in ("", "guess"):
+            done = _raw_call(url, remove, ["b", token])[-1]
+            assert done["msg"] == "process_completed" and done["success"] is False
+            assert "token" in str(done["output"])
+        assert "b" in resources(settings, reload=True).store.doc_ids()
+        done = _raw_call(url, remove, ["b", "tok-123"])[-1]  # the page's own call
+        assert done["success"] is True
+        assert "b" not in resources(settings, reload=True).store.doc_ids()
+    finally:
+        demo.close()

@@ -22,6 +22,9 @@ or the FAISS index itself (``tests/test_ui_thin.py``).
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 import sys
 import tempfile
 import time
@@ -33,13 +36,16 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.answer import ask, ask_stream
+from assistant.conversation import standalone_question
 from assistant.models import Answer, Filters, Hit
 from assistant.retrieve import Resources, resources, search
 from gfmd.errors import GfmdError, QueryError, StoreError
 from gfmd.settings import Settings, get_settings
 from ingest.models import ELEMENT_KINDS
 from ui import render
-from ui.export import write_docx, write_markdown
+from ui.export import describe_filters, write_docx, write_markdown
+from ui.i18n import EXAMPLES as LOCALISED_EXAMPLES
+from ui.i18n import I18N, lang_of, t
 from ui.uploads import ALLOWED_SUFFIXES, ingest_uploads, remove_document
 
 if TYPE_CHECKING:
@@ -67,7 +73,34 @@ DOC_COLUMNS = [
 RESULT_COLUMNS = ["file", "status", "document", "reason", "pages", "passages", "elements"]
 
 CHAT_CONCURRENCY = 4
-"""Questions answered at the same time (per process); ingestion has its own queue."""
+"""Chat questions streamed at the same time (per process); ingestion has its own queue."""
+
+READ_CONCURRENCY = 64
+"""Concurrent calls of each read-only event (the /ask and /search API, browsing, the
+document viewer): they share nothing mutable, so 200 concurrent 100 ms asks should not
+queue behind one another (issue 14 item 6); the bound is Gradio's worker threads
+(``max_threads`` of ``launch``, :data:`MAX_THREADS`)."""
+
+MAX_THREADS = 80
+"""Worker threads of the server (Gradio's default is 40): room for :data:`READ_CONCURRENCY`
+API calls beside the chat's streams."""
+
+WRITE_CONCURRENCY_ID = "index-write"
+"""The one queue shared by ingest and remove: writers run one at a time."""
+
+LANG_JS = """(...args) => {
+  args[args.length - 1] = document.documentElement.lang || navigator.language || 'en';
+  return args;
+}"""
+"""Event preprocessing that puts the page's language (set by Gradio's i18n) in the last
+input, so strings rendered by the server follow the interface language."""
+
+TOKEN_JS = """(...args) => {
+  args[args.length - 1] = new URLSearchParams(window.location.search).get('token') || '';
+  return args;
+}"""
+"""Event preprocessing that sends the write token of the page's address (``?token=…``)
+as the last input of ingest/remove."""
 
 STREAM_INTERVAL_S = 0.05
 """Shortest time between two streamed updates of the answer (seconds): tokens that come
@@ -84,20 +117,34 @@ CSS = """
 .sources-panel .card.flash {outline:3px solid var(--color-accent);}
 .card-head .num {font-weight:700; color:var(--color-accent);}
 .card-head .f-title {font-weight:600;}
-.card-meta span {display:inline-block; margin-right:8px; font-size:0.85em; opacity:0.85;}
-.card-meta span + span:before {content:"· "; }
+.card-meta span {display:inline-block; font-size:0.85em; color:#374151;}
 .excerpt {white-space:pre-wrap; font-size:0.92em; line-height:1.45;}
-.excerpt .ctx {opacity:0.55;}
+.excerpt .ctx {color:#4b5563;}
 mark {background:#ffe58a; color:inherit; padding:0 1px;}
 .ts-title {font-weight:600; margin:4px 0;}
-.ts-q {font-weight:400; opacity:0.7;}
-.answer .notice, .answer .mode {font-size:0.85em; opacity:0.75; margin-top:6px;}
+.ts-q {font-weight:400; color:#374151;}
+.answer .notice, .answer .mode {font-size:0.85em; color:#374151; margin-top:6px;}
 .answer.not-found .nf-banner {border-left:4px solid #d97706; padding-left:8px;}
-.answer.not-found .nf-closest {font-size:0.9em; opacity:0.8; margin-top:4px;}
-a.cite {font-weight:700; text-decoration:none; cursor:pointer;}
+.answer.not-found .nf-closest {font-size:0.9em; color:#374151; margin-top:4px;}
+a.cite {font-weight:700; color:#1d4ed8; text-decoration:underline; cursor:pointer;
+  position:relative; border-radius:3px;}
+a.cite:focus-visible {outline:2px solid #1d4ed8; outline-offset:1px;}
+a.cite:hover::after, a.cite:focus::after {content:attr(title); position:absolute; left:0;
+  top:1.4em; z-index:20; width:min(28em, 70vw); white-space:normal; font-weight:400;
+  background:#fff; color:#111; border:1px solid #888; border-radius:6px; padding:6px 8px;
+  box-shadow:0 2px 8px rgba(0,0,0,.2); font-size:0.85em; text-decoration:none;}
+.answering {font-size:0.85em; color:#374151; margin-top:4px; font-style:italic;}
+.card-head .card-meta span, .group-head .card-meta span {margin-left:6px;}
+.card-head .card-meta span:before, .group-head .card-meta span:before {content:"· ";}
+.card-group {border-left:3px solid var(--border-color-primary); padding-left:6px; margin:6px 0;}
+.group-head {font-weight:600;} .group-head .f-count {font-weight:400; color:#374151;}
+.card-section {font-size:0.85em; color:#374151; margin:4px 0;}
+.corpus-summary {font-size:0.95em;}
+#doc-table table, #doc-table td, #doc-table th {font-family:var(--font) !important;}
+#doc-table th {word-break:normal; overflow-wrap:normal; hyphens:none;}
 .browse .el-doc {margin-bottom:18px;}
 .browse .el-heading {font-weight:600; margin-top:8px;}
-.browse .el-cite, .doc-meta {font-size:0.85em; opacity:0.75;}
+.browse .el-cite, .doc-meta {font-size:0.85em; color:#374151;}
 .browse ul.el-list {list-style:none; padding-left:8px;}
 .browse li.element {margin:6px 0;}
 .doc-view {max-height:70vh; overflow-y:auto; padding-right:8px;}
@@ -108,6 +155,12 @@ a.cite {font-weight:700; text-decoration:none; cursor:pointer;}
 HEAD = """
 <script>
 document.addEventListener('click', function (ev) {
+  var sw = ev.target && ev.target.closest ? ev.target.closest('#lang-switch a') : null;
+  if (sw) {  // Gradio's Settings panel (language), keeping ?token= of the address
+    var q = new URLSearchParams(window.location.search); q.set('view', 'settings');
+    sw.setAttribute('href', '?' + q.toString());
+    return;
+  }
   var a = ev.target && ev.target.closest ? ev.target.closest('a.cite') : null;
   if (!a) return;
   var id = a.getAttribute('data-card') || (a.getAttribute('href') || '').replace(/^.*#/, '');
@@ -119,6 +172,17 @@ document.addEventListener('click', function (ev) {
   card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
   card.classList.add('flash'); setTimeout(function () { card.classList.remove('flash'); }, 1500);
 }, true);
+var lastAnswers = 0;
+new MutationObserver(function () {
+  var n = document.querySelectorAll('#chat .answer').length;
+  if (n !== lastAnswers) {  // a new answer: keep the chat on the newest message
+    lastAnswers = n;
+    var log = document.querySelector('#chat [role=log]') || document.querySelector('#chat .bubble-wrap');
+    var msgs = document.querySelectorAll('#chat .message-row, #chat .message');
+    if (msgs.length) msgs[msgs.length - 1].scrollIntoView({block: 'end'});
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+}).observe(document.documentElement, {childList: true, subtree: true});
 new MutationObserver(function () {
   var t = document.getElementById('doc-target');
   if (!t || t.getAttribute('data-shown')) return;
@@ -128,7 +192,8 @@ new MutationObserver(function () {
 </script>
 """
 """Page script: a click on a citation marker [n] opens its source card and scrolls to it;
-a document shown at a span ("open in document") scrolls to that span."""
+a document shown at a span ("open in document") scrolls to that span; the chat follows
+the newest answer; the language link opens Gradio's Settings panel keeping the token."""
 
 OPEN_CONTEXT_JS = """
 element.addEventListener('click', (ev) => {
@@ -143,30 +208,50 @@ element.addEventListener('click', (ev) => {
 
 @dataclass(frozen=True)
 class Turn:
-    """One answered question of a conversation: the answer and its rendered sources."""
+    """One answered question of a conversation.
+
+    Attributes:
+        answer: the answer; its ``question`` is the question actually answered (the
+            standalone rewrite of a follow-up).
+        sources_html: its rendered sources panel.
+        asked: the question as the user typed it ("" = same as ``answer.question``).
+        filters: the filters it was asked with (recorded in exports).
+    """
 
     answer: Answer
     sources_html: str
+    asked: str = ""
+    filters: Filters | None = None
 
 
 # ---------------------------------------------------------------- helpers
 def make_filters(
     doc_ids: Sequence[str] | None = None,
-    year_min: float | int | None = None,
-    year_max: float | int | None = None,
+    year_min: float | int | str | None = None,
+    year_max: float | int | str | None = None,
     languages: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
     meeting: str | None = None,
 ) -> Filters:
     """Retrieval filters from the filter widgets (empty widgets mean no constraint).
 
+    A year comes as text from the filter boxes ("" = no bound, "2011") or as a number
+    from the API; one bound alone is a half-open range.
+
     Raises:
-        QueryError: a year that is not a whole number.
+        QueryError: a year that is not a whole number (never rounded).
     """
 
-    def year(value: float | int | None, name: str) -> int | None:
-        if value is None or value == "":
-            return None
+    def year(value: float | int | str | None, name: str) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # an untouched box: no bound
+        if isinstance(value, bool):
+            raise QueryError(f"{name} must be a whole year, not {value}")
+        if isinstance(value, str):
+            text = value.strip()
+            if not re.fullmatch(r"[0-9]{1,4}", text):
+                raise QueryError(f"{name} must be a whole year such as 2011, not {text!r}")
+            return int(text)
         if float(value) != int(float(value)):
             raise QueryError(f"{name} must be a whole year, not {value}")
         return int(float(value))
@@ -201,11 +286,21 @@ def _chat_model(settings: Settings) -> ChatModel | None:
 
 # ------------------------------------------------------------------- app
 class App:
-    """The handlers of the app, bound to one settings object (and its chat model)."""
+    """The handlers of the app, bound to one settings object (and its chat model).
 
-    def __init__(self, settings: Settings, *, llm: ChatModel | None = None) -> None:
+    Args:
+        settings: the settings.
+        llm: the chat model, or None (extractive answers, deterministic follow-ups).
+        write_token: the secret ingest and remove require (see :meth:`authorised`);
+            None = no check (library use and tests; :func:`build_app` always sets one).
+    """
+
+    def __init__(
+        self, settings: Settings, *, llm: ChatModel | None = None, write_token: str | None = None
+    ) -> None:
         self.settings = settings
         self.llm = llm
+        self.write_token = write_token
 
     def res(self) -> Resources:
         """The loaded store/embedder (reloaded when the live index changed).
@@ -215,6 +310,15 @@ class App:
         """
         return resources(self.settings)
 
+    def authorised(self, token: str | None) -> bool:
+        """Whether a write (ingest, remove) may run: the token the page sent matches the
+        process's write token (constant-time comparison). A raw POST to
+        ``/gradio_api/queue/join`` without the address ``gfmd serve`` printed cannot
+        change the corpus (issue 11 item 10)."""
+        if self.write_token is None:
+            return True
+        return hmac.compare_digest((token or "").encode(), self.write_token.encode())
+
     # ------------------------------------------------------------- chat
     def respond(
         self,
@@ -222,36 +326,59 @@ class App:
         chat: list[dict[str, Any]],
         turns: list[Turn],
         doc_ids: list[str] | None,
-        year_min: float | None,
-        year_max: float | None,
+        year_min: float | str | None,
+        year_max: float | str | None,
         languages: list[str] | None,
         kinds: list[str] | None,
         meeting: str | None,
+        ui_lang: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer into the chat; yields (textbox, chat, turns, sources panel)."""
+        """Stream one answer into the chat.
+
+        A follow-up is first rewritten into the question actually answered
+        (:func:`assistant.conversation.standalone_question`: the chat model's rewrite, or
+        the deterministic resolver without one), shown as "Answering: …" under the user's
+        message when it differs.
+
+        Yields:
+            (textbox, chat, turns, sources panel, "clear filters" button) updates; the
+            button shows when the filters are what left the answer not found.
+        """
         question = (message or "").strip()
         if not question:
             return
+        lang = lang_of(ui_lang)
         turn = len(turns)
         done_panels = [t.sources_html for t in turns]
+        standalone = standalone_question(question, _history(turns), llm=self.llm)
+        user = render.esc(question)
+        if standalone != question:
+            user += f'<div class="answering">{render.esc(t("answering", lang, q=standalone))}</div>'
         chat = [
             *chat,
-            {"role": "user", "content": render.esc(question)},
+            {"role": "user", "content": user},
             {"role": "assistant", "content": render.answer_html(None, turn)},
         ]
-        yield "", chat, turns, gr.skip()
+        yield "", chat, turns, gr.skip(), gr.skip()
         try:
             filters = make_filters(doc_ids, year_min, year_max, languages, kinds, meeting)
+            filtered = bool(describe_filters(filters))
             res = self.res()
             text, last_sent = "", 0.0
             hits: tuple[Hit, ...] = ()
-            for event in ask_stream(
-                question, filters=filters, res=res, llm=self.llm, history=_history(turns)
-            ):
+            for event in ask_stream(standalone, filters=filters, res=res, llm=self.llm):
                 if event.kind == "sources":
                     hits = event.hits
-                    panel = render.turn_sources_html(turn, question, None, hits, res.store)
-                    yield gr.skip(), chat, turns, render.sources_panel_html([*done_panels, panel])
+                    panel = render.turn_sources_html(
+                        turn, standalone, None, hits, res.store, lang=lang, filtered=filtered
+                    )
+                    yield (
+                        gr.skip(),
+                        chat,
+                        turns,
+                        render.sources_panel_html([*done_panels, panel], lang),
+                        gr.skip(),
+                    )
                 elif event.kind == "token":
                     text += event.token
                     now = time.monotonic()
@@ -260,45 +387,76 @@ class App:
                     last_sent = now
                     partial = render.answer_html(None, turn, partial_text=text)
                     chat = [*chat[:-1], {"role": "assistant", "content": partial}]
-                    yield gr.skip(), chat, turns, gr.skip()
+                    yield gr.skip(), chat, turns, gr.skip(), gr.skip()
                 elif event.answer is not None:
                     answer = event.answer
-                    panel = render.turn_sources_html(turn, question, answer, hits, res.store)
-                    final = render.answer_html(answer, turn)
+                    by_filters = answer.status == "not_found" and filtered
+                    notice = None
+                    if by_filters:
+                        notice = t("filters_not_found", lang, f=describe_filters(filters))
+                        notice = " ".join(x for x in (notice, answer.notice) if x)
+                    panel = render.turn_sources_html(
+                        turn, standalone, answer, hits, res.store, lang=lang, filtered=filtered
+                    )
+                    final = render.answer_html(answer, turn, notice=notice)
                     chat = [*chat[:-1], {"role": "assistant", "content": final}]
-                    turns = [*turns, Turn(answer, panel)]
-                    yield gr.skip(), chat, turns, render.sources_panel_html([*done_panels, panel])
+                    turns = [*turns, Turn(answer, panel, asked=question, filters=filters)]
+                    yield (
+                        gr.skip(),
+                        chat,
+                        turns,
+                        render.sources_panel_html([*done_panels, panel], lang),
+                        gr.update(visible=by_filters),
+                    )
         except GfmdError as exc:
+            _log_user_error(exc)
             gr.Warning(NO_INDEX if _no_index(exc) else str(exc))
             error = f'<div class="answer error">{render.esc(str(exc))}</div>'
             chat = [*chat[:-1], {"role": "assistant", "content": error}]
-            yield gr.skip(), chat, turns, gr.skip()
+            yield gr.skip(), chat, turns, gr.skip(), gr.skip()
 
     def clear(self) -> tuple[Any, ...]:
         return [], [], render.sources_panel_html([])
 
+    def clear_filters(self) -> tuple[Any, ...]:
+        """Reset every filter widget (the "clear filters" button of a filtered not-found)."""
+        return [], "", "", [], [], "", gr.update(visible=False)
+
     def export(self, turns: list[Turn], fmt: str) -> Any:
         """Write the conversation (``fmt`` ``md`` or ``docx``) to a temporary file and show
-        it for download."""
+        it for download; each question's filters are recorded."""
         if not turns:
             gr.Warning("Nothing to export yet: ask a question first.")
             return gr.skip()
         folder = Path(tempfile.mkdtemp(prefix="gfmd-export-"))
         stamp = time.strftime("%Y%m%d-%H%M")
         answers = [t.answer for t in turns]
+        filters = [t.filters for t in turns]
         if fmt == "docx":
-            path = write_docx(answers, folder / f"gfmd-conversation-{stamp}.docx")
+            path = write_docx(answers, folder / f"gfmd-conversation-{stamp}.docx", filters=filters)
         else:
-            path = write_markdown(answers, folder / f"gfmd-conversation-{stamp}.md")
+            path = write_markdown(
+                answers, folder / f"gfmd-conversation-{stamp}.md", filters=filters
+            )
         return gr.update(value=str(path), visible=True)
 
     # ------------------------------------------------------------ browse
-    def browse(self, kinds: list[str] | None, doc_ids: list[str] | None, text: str | None) -> str:
-        """The Browse tab's list for the current filters."""
+    def browse(
+        self,
+        kinds: list[str] | None,
+        doc_ids: list[str] | None,
+        text: str | None,
+        ui_lang: str | None = None,
+    ) -> str:
+        """The Browse tab's list for the current filters, with its count; no kind ticked
+        lists nothing (and says so)."""
+        lang = lang_of(ui_lang)
         try:
             store = self.res().store
         except StoreError as exc:
             return f'<p class="empty">{render.esc(NO_INDEX if _no_index(exc) else str(exc))}</p>'
+        if kinds is not None and not kinds:
+            return f'<p class="empty">{render.esc(t("no_kind", lang))}</p>'
         chosen = set(doc_ids or ())
         elements = [
             e
@@ -310,17 +468,36 @@ class App:
         elements.sort(key=lambda e: (order.get(e.doc_id, 0), e.start))
         if text and text.strip():
             elements = [e for e in elements if render.element_matches(e, text.strip())]
-        return render.elements_html(elements, store)
+        if not elements:
+            return f'<p class="empty">{render.esc(t("no_elements", lang))}</p>'
+        count = f'<p class="count">{render.esc(t("browse_count", lang, n=len(elements)))}</p>'
+        return count + render.elements_html(elements, store)
 
     # --------------------------------------------------------- documents
-    def view_document(self, doc_id: str | None, highlight: tuple[int, int] | None = None) -> str:
+    def view_document(
+        self,
+        doc_id: str | None,
+        highlight: tuple[int, int] | None = None,
+        ui_lang: str | None = None,
+    ) -> str:
+        """The viewer: the document's text, headed by what removing it would remove
+        (title, year, passages, elements), which the Remove confirmation repeats."""
         if not doc_id:
-            return '<p class="empty">Choose a document to read its text.</p>'
+            return f'<p class="empty">{render.esc(t("choose_document", ui_lang))}</p>'
         try:
-            doc = self.res().store.document(doc_id)
+            store = self.res().store
+            doc = store.document(doc_id)
         except StoreError as exc:
             return f'<p class="empty">{render.esc(str(exc))}</p>'
-        return render.document_html(doc, highlight=highlight)
+        summary = next((d for d in store.documents() if d.meta.doc_id == doc_id), None)
+        year = f" ({doc.meta.year})" if doc.meta.year else ""
+        counts = f"{summary.passages} passages, {summary.elements} elements" if summary else ""
+        confirm = f"Remove «{doc.meta.title}»{year} — {counts} — from the index?"
+        head = (
+            f'<div class="doc-remove" data-doc="{render.esc(doc_id)}" '
+            f'data-confirm="{render.esc(confirm)}">{render.esc(counts)}</div>'
+        )
+        return head + render.document_html(doc, highlight=highlight)
 
     def select_row(self, evt: gr.SelectData) -> tuple[Any, ...]:
         """A row of the corpus table was clicked: open that document."""
@@ -376,11 +553,52 @@ class App:
             gr.update(choices=docs, value=pick if pick in known else None),
         )
 
-    def ingest(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        """Ingest uploaded files; returns (result rows, summary, cleared upload)."""
+    def welcome(self, ui_lang: str | None = None) -> tuple[Any, ...]:
+        """The first screen in the UI language: what the corpus holds (documents, years,
+        counts of each element kind) and example questions.
+
+        Returns:
+            (corpus summary Markdown, examples dataset update, empty sources panel).
+        """
+        lang = lang_of(ui_lang)
+        samples = gr.update(samples=[[q] for q in LOCALISED_EXAMPLES[lang]])
+        panel = render.sources_panel_html([], lang)
+        try:
+            store = self.res().store
+        except StoreError:
+            return NO_INDEX, samples, panel
+        docs = store.documents()
+        years = sorted({d.meta.year for d in docs if d.meta.year is not None})
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "-")
+        count = {k: len(store.elements(kind=k)) for k in ELEMENT_KINDS}
+        summary = t(
+            "corpus_summary",
+            lang,
+            docs=len(docs),
+            years=span,
+            km=count["key_message"],
+            gq=count["guiding_question"],
+            rec=count["recommendation"],
+        )
+        return summary, samples, panel
+
+    def ingest(
+        self,
+        files: list[str] | None,
+        token: str | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
+        """Ingest uploaded files; returns (result rows, summary, cleared upload).
+
+        Raises:
+            gr.Error: the page did not send the write token, or the index is unusable.
+        """
+        if not self.authorised(token):
+            raise gr.Error(WRITE_REFUSED, print_exception=False)
         if not files:
             gr.Warning("Choose one or more report files (PDF, TXT, MD) first.")
-            return gr.skip(), gr.skip(), gr.skip()
+            return [], "", gr.skip()
+
         try:
             embedder = self.res().embedder
         except StoreError:
@@ -402,7 +620,8 @@ class App:
                 on_embed=on_embed,
             )
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         if any(f.status in ("added", "replaced") for f in report.files):
             resources(self.settings, reload=True)
         rows = [
@@ -417,15 +636,23 @@ class App:
             summary += f". Index: {report.documents} documents, {report.passages} passages."
         return rows, summary, None
 
-    def remove(self, doc_id: str | None) -> tuple:
-        """Remove a document (the button asks for confirmation in the browser)."""
+    def remove(self, doc_id: str | None, token: str | None = None) -> tuple:
+        """Remove a document (the button asks for confirmation in the browser, naming the
+        document's title, year and counts).
+
+        Raises:
+            gr.Error: the page did not send the write token, or the document is unknown.
+        """
+        if not self.authorised(token):
+            raise gr.Error(WRITE_REFUSED, print_exception=False)
         if not doc_id:
             gr.Warning("Choose the document to remove.")
             return gr.skip(), gr.skip()
         try:
             report = remove_document(doc_id, settings=self.settings)
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         resources(self.settings, reload=True)
         gr.Info(f"Removed {doc_id}.")
         return f"Removed {doc_id}; {report.documents} documents left.", self.view_document(None)
@@ -440,6 +667,7 @@ class App:
         year_max: int | None = None,
         languages: list[str] | None = None,
         kinds: list[str] | None = None,
+        meeting: str | None = None,
     ) -> dict:
         """Hybrid search; the JSON of ``gfmd search --json``: ``{"query", "hits"}``.
 
@@ -458,6 +686,7 @@ class App:
                     "year_max": year_max,
                     "languages": languages,
                     "kinds": kinds,
+                    "meeting": meeting,
                 }
             )
             hits = search(req.question, k=req.k, filters=req.filters, res=self.res())
@@ -473,6 +702,7 @@ class App:
         year_max: int | None = None,
         languages: list[str] | None = None,
         kinds: list[str] | None = None,
+        meeting: str | None = None,
     ) -> dict:
         """Answer with citations; the JSON of ``gfmd ask --json``.
 
@@ -490,12 +720,26 @@ class App:
                     "year_max": year_max,
                     "languages": languages,
                     "kinds": kinds,
+                    "meeting": meeting,
                 }
             )
             answer = ask(req.question, filters=req.filters, res=self.res(), llm=self.llm)
         except GfmdError as exc:
             raise gr.Error(str(exc)) from None
         return answer.to_json()
+
+
+WRITE_REFUSED = (
+    "Adding or removing reports needs the address 'gfmd serve' printed (it ends with "
+    "?token=…): open that address."
+)
+
+
+def _log_user_error(exc: GfmdError) -> None:
+    """One line in the server log for a user's mistake (an empty query, an unknown
+    document), not a traceback: the handlers then raise ``gr.Error(...,
+    print_exception=False)``, whose traceback Gradio does not print."""
+    print(f"gfmd: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def _no_index(exc: BaseException) -> bool:
@@ -510,13 +754,21 @@ def _initial(settings: Settings) -> tuple[list[tuple[str, str]], list[str]]:
     return render.doc_choices(store), store.languages()
 
 
-def build_app(settings: Settings | None = None, *, llm: ChatModel | None = None) -> gr.Blocks:
+def build_app(
+    settings: Settings | None = None,
+    *,
+    llm: ChatModel | None = None,
+    write_token: str | None = None,
+) -> gr.Blocks:
     """Build the Blocks app.
 
     Args:
         settings: defaults to :func:`gfmd.settings.get_settings`.
         llm: a chat model for generative answers; default: the one ``settings.llm``
             names (None for backend ``none``: extractive answers).
+        write_token: the secret ingest/remove require; default ``settings.ui.write_token``,
+            else a random one per process. Read it back as ``demo.write_token``
+            (:func:`serve` prints the address carrying it).
 
     Returns:
         The app, not launched (see :func:`serve` and :func:`launch_kwargs`).
@@ -525,95 +777,124 @@ def build_app(settings: Settings | None = None, *, llm: ChatModel | None = None)
         ConfigError: the chat model named by the settings cannot be built.
     """
     settings = settings or get_settings()
-    app = App(settings, llm=llm if llm is not None else _chat_model(settings))
+    token = write_token or settings.ui.write_token or secrets.token_urlsafe(18)
+    app = App(settings, llm=llm if llm is not None else _chat_model(settings), write_token=token)
     docs, langs = _initial(settings)
     kind_choices = [(render.KIND_LABELS[k], k) for k in ELEMENT_KINDS]
+    i18n = I18N
 
     with gr.Blocks(title="GFMD assistant", analytics_enabled=False) as demo:
         turns = gr.State([])
-        gr.Markdown(
-            "## GFMD document assistant\nAsk in English, French or Spanish. Every quote is "
-            "verbatim from the reports; click a citation [n] to open its passage."
-        )
+        ui_lang = gr.Textbox(value="en", visible=False, elem_id="ui-lang")
+        w_token = gr.Textbox(value="", visible=False, elem_id="w-token")
+        gr.Markdown(i18n("title"))
+        gr.Markdown(i18n("language_switch"), elem_id="lang-switch")
+        corpus_md = gr.Markdown(elem_id="corpus-summary", elem_classes="corpus-summary")
         with gr.Tabs() as tabs:
-            with gr.Tab("Ask", id="ask"), gr.Row():
+            with gr.Tab(i18n("tab_ask"), id="ask"), gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
-                        label="Conversation",
+                        label=i18n("conversation"),
                         elem_id="chat",
                         height=520,
                         latex_delimiters=[],
                         feedback_options=None,
                         buttons=["copy"],
+                        autoscroll=True,
                     )
                     with gr.Row():
                         question = gr.Textbox(
-                            placeholder="Your question…",
-                            show_label=False,
+                            label=i18n("question"),
+                            placeholder=i18n("question_placeholder"),
                             scale=5,
                             elem_id="question",
                             max_lines=4,
                         )
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-btn")
-                    gr.Examples(EXAMPLES, inputs=question, label="Examples (fr, en, es)")
+                        send = gr.Button(i18n("ask"), variant="primary", scale=1, elem_id="ask-btn")
+                    examples = gr.Dataset(
+                        components=[question],
+                        samples=[[q] for q in LOCALISED_EXAMPLES["en"]],
+                        label=i18n("examples"),
+                        elem_id="examples",
+                    )
                     with gr.Row():
-                        clear = gr.Button("New conversation", size="sm")
-                        export_md = gr.Button("Export Markdown", size="sm", elem_id="export-md")
-                        export_docx = gr.Button("Export DOCX", size="sm", elem_id="export-docx")
+                        clear = gr.Button(i18n("new_conversation"), size="sm")
+                        export_md = gr.Button(i18n("export_md"), size="sm", elem_id="export-md")
+                        export_docx = gr.Button(
+                            i18n("export_docx"), size="sm", elem_id="export-docx"
+                        )
                     export_file = gr.File(
-                        label="Export", interactive=False, elem_id="export", visible=False
+                        label=i18n("export"), interactive=False, elem_id="export", visible=False
                     )
                 with gr.Column(scale=2):
-                    with gr.Accordion("Filters", open=False, elem_id="filters"):
+                    with gr.Accordion(i18n("filters"), open=False, elem_id="filters"):
                         f_docs = gr.Dropdown(
-                            choices=docs, multiselect=True, label="Documents", value=[]
+                            choices=docs, multiselect=True, label=i18n("documents"), value=[]
                         )
                         with gr.Row():
-                            f_ymin = gr.Number(label="From year", precision=0, value=None)
-                            f_ymax = gr.Number(label="To year", precision=0, value=None)
-                        f_langs = gr.CheckboxGroup(choices=langs, label="Language")
-                        f_kinds = gr.CheckboxGroup(
-                            choices=kind_choices, label="Element kind (only elements)"
-                        )
+                            f_ymin = gr.Textbox(
+                                label=i18n("from_year"),
+                                placeholder=i18n("year_placeholder"),
+                                value="",
+                                elem_id="f-ymin",
+                            )
+                            f_ymax = gr.Textbox(
+                                label=i18n("to_year"),
+                                placeholder=i18n("year_placeholder"),
+                                value="",
+                                elem_id="f-ymax",
+                            )
+                        f_langs = gr.CheckboxGroup(choices=langs, label=i18n("language"))
+                        f_kinds = gr.CheckboxGroup(choices=kind_choices, label=i18n("kinds_only"))
                         f_meeting = gr.Textbox(
-                            label="Meeting", placeholder="e.g. Chisinau, Table ronde 2.2"
+                            label=i18n("meeting"), placeholder=i18n("meeting_placeholder")
                         )
+                    f_clear = gr.Button(
+                        i18n("clear_filters"), size="sm", visible=False, elem_id="clear-filters"
+                    )
                     sources = gr.HTML(
                         render.sources_panel_html([]),
                         elem_id="sources",
                         js_on_load=OPEN_CONTEXT_JS,
                     )
-            with gr.Tab("Browse", id="browse"):
+            with gr.Tab(i18n("tab_browse"), id="browse"):
                 with gr.Row():
                     b_kinds = gr.CheckboxGroup(
-                        choices=kind_choices, label="Kind", value=list(ELEMENT_KINDS)
+                        choices=kind_choices, label=i18n("kind"), value=list(ELEMENT_KINDS)
                     )
-                    b_docs = gr.Dropdown(choices=docs, multiselect=True, label="Documents")
-                    b_text = gr.Textbox(label="Text", placeholder="e.g. diaspora, données")
+                    b_docs = gr.Dropdown(choices=docs, multiselect=True, label=i18n("documents"))
+                    b_text = gr.Textbox(label=i18n("text"), placeholder=i18n("text_placeholder"))
                 b_html = gr.HTML(elem_id="browse", js_on_load=OPEN_CONTEXT_JS)
-            with gr.Tab("Documents", id="documents"):
+            with gr.Tab(i18n("tab_documents"), id="documents"):
                 d_table = gr.Dataframe(
                     headers=DOC_COLUMNS,
                     interactive=False,
                     elem_id="doc-table",
                     wrap=True,
-                    column_widths=["30%", "6%", "20%", "10%", "6%", "6%", "7%", "7%", "8%"],
+                    column_widths=["28%", "7%", "18%", "9%", "9%", "7%", "9%", "9%", "4%"],
                 )
                 with gr.Row():
                     d_pick = gr.Dropdown(
-                        choices=docs, label="Document", scale=4, elem_id="doc-pick"
+                        choices=docs,
+                        value=None,
+                        label=i18n("document"),
+                        scale=4,
+                        elem_id="doc-pick",
                     )
-                    d_remove = gr.Button("Remove document", variant="stop", scale=1)
-                d_status = gr.Markdown()
+                    d_remove = gr.Button(
+                        i18n("remove_document"), variant="stop", scale=1, elem_id="remove"
+                    )
+                d_status = gr.Markdown(elem_id="remove-status")
                 d_view = gr.HTML(elem_id="doc-view", js_on_load=None)
-                with gr.Accordion("Add reports", open=True):
+                with gr.Accordion(i18n("add_reports"), open=True):
                     d_files = gr.File(
                         file_count="multiple",
                         file_types=list(ALLOWED_SUFFIXES),
-                        label=f"PDF, TXT or MD, up to {settings.ui.max_upload_mb:g} MB each",
+                        label=f"PDF, TXT, MD — ≤ {settings.ui.max_upload_mb:g} MB each, "
+                        f"≤ {settings.ui.max_upload_total_mb:g} MB together",
                         elem_id="upload",
                     )
-                    d_ingest = gr.Button("Add to the corpus", variant="primary", elem_id="ingest")
+                    d_ingest = gr.Button(i18n("add"), variant="primary", elem_id="ingest")
                     d_summary = gr.Markdown(elem_id="ingest-summary")
                     d_results = gr.Dataframe(
                         headers=RESULT_COLUMNS, interactive=False, elem_id="ingest-results"
@@ -622,13 +903,22 @@ def build_app(settings: Settings | None = None, *, llm: ChatModel | None = None)
         filter_inputs = [f_docs, f_ymin, f_ymax, f_langs, f_kinds, f_meeting]
         chat_io: dict[str, Any] = {
             "fn": app.respond,
-            "inputs": [question, chatbot, turns, *filter_inputs],
-            "outputs": [question, chatbot, turns, sources],
+            "inputs": [question, chatbot, turns, *filter_inputs, ui_lang],
+            "outputs": [question, chatbot, turns, sources, f_clear],
+            "js": LANG_JS,
             "concurrency_limit": CHAT_CONCURRENCY,
+            "concurrency_id": "chat",
             "api_visibility": "private",
         }
         question.submit(**chat_io)
         send.click(**chat_io)
+        examples.click(lambda row: row[0], examples, question, api_visibility="private")
+        f_clear.click(
+            app.clear_filters,
+            None,
+            [*filter_inputs, f_clear],
+            api_visibility="private",
+        )
         clear.click(app.clear, outputs=[chatbot, turns, sources], api_visibility="private")
         chatbot.clear(app.clear, outputs=[chatbot, turns, sources], api_visibility="private")
         export_md.click(
@@ -644,56 +934,85 @@ def build_app(settings: Settings | None = None, *, llm: ChatModel | None = None)
             api_visibility="private",
         )
 
+        read: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": READ_CONCURRENCY}
         refresh_inputs = [f_docs, f_langs, b_docs, d_pick]
         refresh_outputs = [f_docs, f_langs, b_docs, d_table, d_pick]
-        browse_inputs = [b_kinds, b_docs, b_text]
+        browse_inputs = [b_kinds, b_docs, b_text, ui_lang]
         for trigger in (b_kinds.change, b_docs.change, b_text.submit):
-            trigger(app.browse, browse_inputs, b_html, api_visibility="private")
+            trigger(app.browse, browse_inputs, b_html, js=LANG_JS, **read)
         for html in (sources, b_html):
-            html.click(app.open_context, None, [tabs, d_pick, d_view], api_visibility="private")
-        d_pick.input(app.view_document, d_pick, d_view, api_visibility="private")
-        d_table.select(app.select_row, None, [d_pick, d_view], api_visibility="private")
+            html.click(app.open_context, None, [tabs, d_pick, d_view], **read)
+        d_pick.input(
+            lambda d, lang: app.view_document(d, None, lang),
+            [d_pick, ui_lang],
+            d_view,
+            js=LANG_JS,
+            **read,
+        )
+        d_table.select(app.select_row, None, [d_pick, d_view], **read)
+        # a new selection clears the previous file's result row (not the clearing after ingest)
+        d_files.upload(lambda _: ([], ""), d_files, [d_results, d_summary], **read)
+        write: dict[str, Any] = {
+            "concurrency_limit": 1,
+            "concurrency_id": WRITE_CONCURRENCY_ID,
+            "api_visibility": "private",
+        }
         d_ingest.click(
-            app.ingest,
-            d_files,
-            [d_results, d_summary, d_files],
-            concurrency_limit=1,
-            concurrency_id="index-write",
-            api_visibility="private",
-        ).then(app.refresh, refresh_inputs, refresh_outputs, api_visibility="private").then(
-            app.browse, browse_inputs, b_html, api_visibility="private"
+            app.ingest, [d_files, w_token], [d_results, d_summary, d_files], js=TOKEN_JS, **write
+        ).then(app.refresh, refresh_inputs, refresh_outputs, **read).then(
+            app.browse, browse_inputs, b_html, js=LANG_JS, **read
         )
         d_remove.click(
             app.remove,
-            d_pick,
+            [d_pick, w_token],
             [d_status, d_view],
-            js="(d) => (d && confirm('Remove ' + d + ' from the index?')) ? d : null",
-            concurrency_limit=1,
-            concurrency_id="index-write",
-            api_visibility="private",
-        ).then(app.refresh, refresh_inputs, refresh_outputs, api_visibility="private").then(
-            app.browse, browse_inputs, b_html, api_visibility="private"
+            js=REMOVE_JS,
+            **write,
+        ).then(app.refresh, refresh_inputs, refresh_outputs, **read).then(
+            app.browse, browse_inputs, b_html, js=LANG_JS, **read
         )
-        demo.load(app.refresh, refresh_inputs, refresh_outputs, api_visibility="private").then(
-            app.browse, browse_inputs, b_html, api_visibility="private"
-        )
-        gr.api(app.api_search, api_name="search")
-        gr.api(app.api_ask, api_name="ask")
+        demo.load(
+            None,
+            None,
+            ui_lang,
+            js="() => document.documentElement.lang || navigator.language || 'en'",
+        ).then(app.welcome, ui_lang, [corpus_md, examples, sources], **read).then(
+            app.refresh, refresh_inputs, refresh_outputs, **read
+        ).then(app.browse, browse_inputs, b_html, **read)
+        gr.api(app.api_search, api_name="search", concurrency_limit=READ_CONCURRENCY)
+        gr.api(app.api_ask, api_name="ask", concurrency_limit=READ_CONCURRENCY)
+    demo.write_token = token  # type: ignore[attr-defined]
     return demo
+
+
+REMOVE_JS = """(d, token) => {
+  token = new URLSearchParams(window.location.search).get('token') || '';
+  const el = document.querySelector('#doc-view .doc-remove');
+  if (!d || !el || el.dataset.doc !== d) {
+    alert('Choose the document to remove: the viewer shows what will be removed.');
+    return [null, token];
+  }
+  return confirm(el.dataset.confirm) ? [d, token] : [null, token];
+}"""
+"""The Remove button's confirmation: it names the document shown in the viewer (title,
+year, passages, elements) and refuses when the viewer shows another document."""
 
 
 def launch_kwargs(settings: Settings, *, share: bool = False) -> dict[str, Any]:
     """Keyword arguments of ``Blocks.launch``: the bind address, the upload size limit,
-    no public link unless ``share``, no server-side rendering or analytics."""
+    no public link unless ``share``, no server-side rendering or analytics, the UI
+    translations and a footer with the API and the Settings panel (language switch)."""
     return {
         "server_name": settings.ui.host,
         "server_port": settings.ui.port,
         "share": share,
         "max_file_size": int(settings.ui.max_upload_mb * 1024 * 1024),
+        "max_threads": MAX_THREADS,
         "ssr_mode": False,
         "css": CSS,
         "head": HEAD,
-        "footer_links": ["api"],
+        "i18n": I18N,
+        "footer_links": ["api", "settings"],
         "quiet": True,
     }
 
@@ -702,7 +1021,8 @@ def serve(settings: Settings, *, share: bool = False) -> None:
     """Start the app and block until interrupted.
 
     Binds ``settings.ui.host:settings.ui.port`` (127.0.0.1:7860 by default) and prints the
-    local URL. A public Gradio share link is created only when ``share`` is True or
+    local URL with the write token (``?token=…``: the page sends it with ingest and
+    remove). A public Gradio share link is created only when ``share`` is True or
     ``settings.ui.share`` is set.
 
     Raises:
@@ -717,9 +1037,9 @@ def serve(settings: Settings, *, share: bool = False) -> None:
     _, local_url, share_url = demo.launch(
         prevent_thread_lock=True, **launch_kwargs(settings, share=share or settings.ui.share)
     )
-    print(f"GFMD assistant running at {local_url}", flush=True)
+    print(f"GFMD assistant running at {local_url}?token={demo.write_token}", flush=True)  # type: ignore[attr-defined]
     if share_url:
-        print(f"Public share link: {share_url}", flush=True)
+        print(f"Public share link: {share_url}?token={demo.write_token}", flush=True)  # type: ignore[attr-defined]
     try:
         demo.block_thread()
     except KeyboardInterrupt:

@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.models import Answer, Hit
-from ui.render import KIND_LABELS, pages_label
+from assistant.models import NO_LOCATOR, Answer, Filters, Hit, json_locator
+from ui.render import KIND_LABELS, SECTION_CHARS
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_<>|~"})
 
@@ -26,22 +26,56 @@ def _md(text: str) -> str:
 
 
 def citation_line(hit: Hit) -> str:
-    """``"Title (2011), p. 4 — Section — key message — Meeting [doc-id]"``: the citation of a
-    hit in plain text."""
+    """``"Title (2011), p. 4, para. 12 — Section — key message — Meeting [doc-id]"``: the
+    citation of a hit in plain text; "no page numbers in this source" when it has neither
+    pages nor paragraph numbers; the section is its innermost heading (at most
+    :data:`ui.render.SECTION_CHARS` characters), not the whole path."""
     j = hit.to_json()
-    parts = [f"{j['title']}" + (f" ({j['year']})" if j["year"] else "")]
-    pages = pages_label(j["page_start"], j["page_end"])
-    head = parts[0] + (f", {pages}" if pages else "")
-    rest = [x for x in (j["section"], KIND_LABELS.get(j["element_kind"] or ""), j["meeting"]) if x]
+    head = f"{j['title']}" + (f" ({j['year']})" if j["year"] else "")
+    head += f", {json_locator(j) or NO_LOCATOR}"
+    section = j["section"].rsplit(" > ", 1)[-1]
+    if len(section) > SECTION_CHARS:
+        section = section[: SECTION_CHARS - 1].rstrip() + "…"
+    rest = [x for x in (section, KIND_LABELS.get(j["element_kind"] or ""), j["meeting"]) if x]
     return " — ".join([head, *rest]) + f" [{j['doc_id']}]"
 
 
-def conversation_markdown(answers: Sequence[Answer], *, title: str = "GFMD assistant") -> str:
+def describe_filters(filters: Filters | None) -> str:
+    """The filters of a question in words ("documents: a, b; from 2011; language: fr");
+    ``""`` when there are none."""
+    if filters is None:
+        return ""
+    parts = []
+    if filters.doc_ids:
+        parts.append("documents: " + ", ".join(filters.doc_ids))
+    if filters.year_min is not None and filters.year_max is not None:
+        parts.append(f"years {filters.year_min}-{filters.year_max}")
+    elif filters.year_min is not None:
+        parts.append(f"from {filters.year_min}")
+    elif filters.year_max is not None:
+        parts.append(f"until {filters.year_max}")
+    if filters.languages:
+        parts.append("language: " + ", ".join(filters.languages))
+    if filters.kinds:
+        parts.append("kinds: " + ", ".join(KIND_LABELS.get(k, k) for k in filters.kinds))
+    if filters.meeting:
+        parts.append(f"meeting: {filters.meeting}")
+    return "; ".join(parts)
+
+
+def conversation_markdown(
+    answers: Sequence[Answer],
+    *,
+    title: str = "GFMD assistant",
+    filters: Sequence[Filters | None] = (),
+) -> str:
     """The conversation as a Markdown document.
 
     Args:
         answers: the answers in the order they were given (each holds its question).
         title: the document title.
+        filters: the filters each question was asked with (same order; missing = none),
+            recorded under the question.
 
     Returns:
         Markdown text: one ``##`` section per question with the answer, its notice, and
@@ -52,6 +86,9 @@ def conversation_markdown(answers: Sequence[Answer], *, title: str = "GFMD assis
         out.append("(empty conversation)")
     for i, a in enumerate(answers, start=1):
         out += [f"## {i}. {_md(a.question)}", ""]
+        used = describe_filters(filters[i - 1] if i - 1 < len(filters) else None)
+        if used:
+            out += [f"*Filters: {_md(used)}*", ""]
         if a.status == "not_found":
             out += [f"**Not found.** {_md(a.notice or '')}".rstrip(), ""]
             if a.closest:
@@ -72,13 +109,21 @@ def conversation_markdown(answers: Sequence[Answer], *, title: str = "GFMD assis
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_markdown(answers: Sequence[Answer], path: Path) -> Path:
+def write_markdown(
+    answers: Sequence[Answer], path: Path, *, filters: Sequence[Filters | None] = ()
+) -> Path:
     """Write :func:`conversation_markdown` to ``path`` (UTF-8) and return it."""
-    path.write_text(conversation_markdown(answers), encoding="utf-8")
+    path.write_text(conversation_markdown(answers, filters=filters), encoding="utf-8")
     return path
 
 
-def write_docx(answers: Sequence[Answer], path: Path, *, title: str = "GFMD assistant") -> Path:
+def write_docx(
+    answers: Sequence[Answer],
+    path: Path,
+    *,
+    title: str = "GFMD assistant",
+    filters: Sequence[Filters | None] = (),
+) -> Path:
     """Write the conversation as a Word document (python-docx): the same content as
     :func:`conversation_markdown`, with quotes in the "Quote" style.
 
@@ -92,6 +137,9 @@ def write_docx(answers: Sequence[Answer], path: Path, *, title: str = "GFMD assi
     doc.add_paragraph(f"Exported {time.strftime('%Y-%m-%d %H:%M')}.")
     for i, a in enumerate(answers, start=1):
         doc.add_heading(f"{i}. {a.question}", level=1)
+        used = describe_filters(filters[i - 1] if i - 1 < len(filters) else None)
+        if used:
+            doc.add_paragraph().add_run(f"Filters: {used}").italic = True
         if a.status == "not_found":
             p = doc.add_paragraph()
             p.add_run("Not found. ").bold = True

@@ -20,16 +20,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from assistant.models import Answer, Hit
+from assistant.models import Answer, Hit, json_locator, locator_label
 from corpus.protocol import StoreReader as Store
 from gfmd.errors import StoreError
 from ingest.models import Document, DocumentMeta, Element
+from ui.i18n import t
 
 SECTION_CHARS = 90
 """Characters of a section heading shown on a card (the full path is in its tooltip)."""
 
 CONTEXT_CHARS = 240
 """Characters of document text shown before and after a cited passage (about two lines)."""
+
+QUOTE_PREVIEW_CHARS = 220
+"""Characters of a quote shown in a citation marker's hover/focus preview."""
 
 MAX_BROWSE_ELEMENTS = 400
 """Elements rendered at once in the Browse tab; beyond that the user narrows the filters
@@ -235,13 +239,19 @@ def answer_html(
             parts.append(f'<div class="nf-closest">{esc(_CLOSEST_LABEL[lang])}</div>')
         parts.append("</div>")
         return "".join(parts)
-    markers = {c.marker for c in answer.citations}
+    quotes = {c.marker: c.quote for c in answer.citations}  # the chat keeps class/href/title
 
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
-        if n not in markers:
+        if n not in quotes:
             return m.group(0)
-        return f'<a class="cite" href="#src-{turn}-{n}" data-card="src-{turn}-{n}">[{n}]</a>'
+        preview = quotes[n]
+        if len(preview) > QUOTE_PREVIEW_CHARS:
+            preview = preview[: QUOTE_PREVIEW_CHARS - 1].rstrip() + "…"
+        return (
+            f'<a class="cite" href="#src-{turn}-{n}" data-card="src-{turn}-{n}" '
+            f'title="{esc(preview)}">[{n}]</a>'
+        )
 
     body = _MARKER.sub(link, esc(answer.text)).replace("\n", "<br>")
     extra = f'<div class="notice">{esc(notice)}</div>' if notice else ""
@@ -273,18 +283,23 @@ def cards_for(answer: Answer, turn: int) -> list[Card]:
     return [Card(f"src-{turn}-{c.marker}", c.marker, c.hit, c.quote) for c in answer.citations]
 
 
-def citation_fields(hit: Hit, meta: DocumentMeta | None) -> list[tuple[str, str]]:
-    """The citation of a hit as (field, value) pairs: title, year, meeting, pages, section,
-    element kind, language of the passage, document id; empty values are left out."""
+def citation_fields(hit: Hit, meta: DocumentMeta | None, lang: str = "en") -> list[tuple[str, str]]:
+    """The citation of a hit as (field, value) pairs: title, year, meeting, locator (pages
+    and/or paragraph numbers, or "no page numbers in this source"), section, element kind,
+    language of the passage, document id; empty values are left out."""
     j = hit.to_json()
     meeting = j["meeting"] or (meta.meeting if meta else None)
+    locator = locator_label(
+        j["page_start"], j["page_end"], j["paragraph_start"], j["paragraph_end"]
+    )
+    kind = j["element_kind"] or ""
     fields = [
         ("title", j["title"]),
         ("year", "" if j["year"] is None else str(j["year"])),
         ("meeting", meeting or ""),
-        ("pages", pages_label(j["page_start"], j["page_end"])),
+        ("locator", locator or t("no_locator", lang)),
         ("section", j["section"]),
-        ("kind", KIND_LABELS.get(j["element_kind"] or "", "")),
+        ("kind", t(f"kind_{kind}", lang) if kind in KIND_LABELS else ""),
         ("language", j["language"] or ""),
         ("doc", j["doc_id"]),
     ]
@@ -300,23 +315,97 @@ def section_html(path: str) -> str:
     return f'<span class="f-section" title="{esc(path)}">§ {esc(last)}</span>'
 
 
-def card_html(card: Card, store: Store, *, open_: bool = False) -> str:
-    """One source card: the citation fields, then a ``<details>`` holding the passage with
-    the quote highlighted and the surrounding document text.
+def card_header(
+    card: Card,
+    store: Store,
+    lang: str = "en",
+    *,
+    with_locator: bool = True,
+    locator: str | None = None,
+) -> str:
+    """The one-line header of a card: title (year) · meeting · kind · locator (``locator``
+    overrides the unit's own)."""
+    meta = _CACHE.meta(store, card.hit.passage.doc_id)
+    fields = dict(citation_fields(card.hit, meta, lang))
+    if locator is not None:
+        fields["locator"] = locator
+    year = f" ({fields['year']})" if "year" in fields else ""
+    keys = ("meeting", "kind", "locator") if with_locator else ("meeting", "kind")
+    rest = "".join(f'<span class="f-{k}">{esc(fields[k])}</span>' for k in keys if k in fields)
+    return (
+        f'<span class="f-title">{esc(fields.get("title", ""))}{esc(year)}</span>'
+        f'<span class="card-meta">{rest}</span>'
+    )
+
+
+def group_key(card: Card, store: Store, lang: str = "en") -> tuple[str, str]:
+    """What identical card headers share (document, meeting, kind, section): consecutive
+    cards with one key get one group header."""
+    header = card_header(card, store, lang, with_locator=False)
+    return header, card.hit.to_json()["section"]
+
+
+SNIPPET_CHARS = 70
+"""Characters of a unit's text heading a card inside a group (the group names the source)."""
+
+
+def _quote_paragraphs(card: Card, store: Store) -> tuple[int | None, int | None] | None:
+    """The paragraph numbers of a card's quote (None: no quote, no numbering, or the
+    document is gone)."""
+    if not card.quote or card.hit.passage.paragraph_start is None:
+        return None
+    from ingest.structure import paragraph_fields
+
+    unit, mark = hit_spans(card.hit, card.quote)
+    if mark is None:
+        return None
+    try:
+        doc = _CACHE.document(store, card.hit.passage.doc_id)
+    except StoreError:
+        return None
+    if doc.text[unit[0] : unit[1]] != card.hit.text:
+        return None
+    found = paragraph_fields(doc, *mark)
+    if found["paragraph_start"] is None:
+        return None
+    return found["paragraph_start"], found["paragraph_end"]
+
+
+def card_html(
+    card: Card, store: Store, *, open_: bool = False, lang: str = "en", grouped: bool = False
+) -> str:
+    """One source card: a one-line header (title, year, meeting, locator), then a
+    ``<details>`` holding the section path, the passage with the quote highlighted and
+    the surrounding document text.
 
     Args:
         card: what to show.
         store: the live store (document texts for the context).
         open_: render the details expanded.
+        lang: UI language of the fixed strings.
+        grouped: the card sits under a group header that already names the document:
+            its own header shows only the locator.
     """
     hit = card.hit
     meta = _CACHE.meta(store, hit.passage.doc_id)
-    fields = citation_fields(hit, meta)
-    head = "".join(
-        section_html(v) if k == "section" else f'<span class="f-{k}">{esc(v)}</span>'
-        for k, v in fields
-        if k != "title"
-    )
+    fields = dict(citation_fields(hit, meta, lang))
+    quote_at = _quote_paragraphs(card, store)
+    if quote_at is not None:  # the quote's own paragraph: "para. 12", not the passage's 12-13
+        j = hit.to_json()
+        fields["locator"] = locator_label(j["page_start"], j["page_end"], *quote_at)
+    if grouped:
+        snippet = (
+            hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[: SNIPPET_CHARS - 1] + "…"
+        )
+        locator = "" if fields["locator"] == t("no_locator", lang) else fields["locator"]
+        head_line = f'<span class="f-snippet">{esc(snippet)}</span>' + (
+            f'<span class="card-meta"><span class="f-locator">{esc(locator)}</span></span>'
+            if locator
+            else ""
+        )
+    else:
+        head_line = card_header(card, store, lang, locator=fields["locator"])
+    section = section_html(fields["section"]) if "section" in fields else ""
     unit, mark = hit_spans(hit, card.quote)
     try:
         doc_text = _CACHE.document(store, hit.passage.doc_id).text
@@ -334,34 +423,71 @@ def card_html(card: Card, store: Store, *, open_: bool = False) -> str:
     )
     link = (
         f'<a class="open-ctx" href="#" data-doc="{esc(hit.passage.doc_id)}" '
-        f'data-start="{(mark or unit)[0]}" data-end="{(mark or unit)[1]}">open in document</a>'
+        f'data-start="{(mark or unit)[0]}" data-end="{(mark or unit)[1]}">'
+        f"{esc(t('open_in_document', lang))}</a>"
     )
+    facts = " · ".join(esc(fields[k]) for k in ("language", "doc") if k in fields)
     return (
         f'<div class="card" id="{esc(card.card_id)}">'
-        f'<div class="card-head"><span class="num">[{card.number}]</span> '
-        f'<span class="f-title">{esc(dict(fields).get("title", ""))}</span></div>'
-        f'<div class="card-meta">{head}</div>'
-        f"<details{' open' if open_ else ''}><summary>passage</summary>{quote}{body}"
+        f'<div class="card-head"><span class="num">[{card.number}]</span> {head_line}</div>'
+        f"<details{' open' if open_ else ''}><summary>{esc(t('passage', lang))}</summary>"
+        f'<div class="card-section">{section} <span class="f-facts">{facts}</span></div>'
+        f"{quote}{body}"
         f'<div class="card-links">{link}</div></details>'
         "</div>"
     )
 
 
 def turn_sources_html(
-    turn: int, question: str, answer: Answer | None, hits: Sequence[Hit], store: Store
+    turn: int,
+    question: str,
+    answer: Answer | None,
+    hits: Sequence[Hit],
+    store: Store,
+    *,
+    lang: str = "en",
+    filtered: bool = False,
 ) -> str:
     """The sources of one answer: its citation cards, or its closest material, or (while
-    streaming, ``answer`` None) the retrieved passages."""
+    streaming, ``answer`` None) the retrieved passages. Consecutive cards with the same
+    header (one list of key messages: same document, meeting, kind and section) get one
+    group header and show only their locator.
+
+    Args:
+        turn, question: the answer's 0-based index and question (ids, heading).
+        answer: the final answer, or None while streaming.
+        hits: the retrieved hits (closest material of a not-found answer that has none).
+        store: the live store.
+        lang: UI language of the fixed strings.
+        filtered: filters were set (an empty panel then says the filters left nothing).
+    """
     if answer is None:
         cards = [Card(f"hit-{turn}-{h.rank}", h.rank, h, None) for h in hits]
-        title = "Retrieved passages"
+        title = t("retrieved", lang)
     elif answer.status == "not_found":
-        cards = cards_for(answer, turn)
-        title = "Not found — closest material (not an answer)"
+        cards = cards_for(answer, turn) or [
+            Card(f"near-{turn}-{h.rank}", h.rank, h, None) for h in hits
+        ]
+        title = t("closest", lang)
     else:
         cards = cards_for(answer, turn)
-        title = "Sources"
-    inner = "".join(card_html(c, store) for c in cards) or '<p class="empty">No passages.</p>'
+        title = t("sources", lang)
+    parts: list[str] = []
+    for key, group in groupby(cards, key=lambda c: group_key(c, store, lang)):
+        members = list(group)
+        if len(members) == 1:
+            parts.append(card_html(members[0], store, lang=lang))
+            continue
+        no_pages = all(not json_locator(c.hit.to_json()) for c in members)
+        note = f' <span class="f-locator">· {esc(t("no_locator", lang))}</span>' if no_pages else ""
+        parts.append(
+            f'<div class="card-group"><div class="group-head">{key[0]} '
+            f'<span class="f-count">{esc(t("items", lang, n=len(members)))}</span>{note}</div>'
+            + "".join(card_html(c, store, lang=lang, grouped=True) for c in members)
+            + "</div>"
+        )
+    empty = t("no_passages_filters" if filtered else "no_passages", lang)
+    inner = "".join(parts) or f'<p class="empty">{esc(empty)}</p>'
     return (
         f'<div class="turn-sources" data-turn="{turn}">'
         f'<div class="ts-title">{esc(title)} <span class="ts-q">— {esc(question)}</span></div>'
@@ -369,17 +495,16 @@ def turn_sources_html(
     )
 
 
-def sources_panel_html(turn_html: Sequence[str]) -> str:
+def sources_panel_html(turn_html: Sequence[str], lang: str = "en") -> str:
     """The panel beside the chat: the latest answer's sources, then earlier answers'
     sources collapsed (newest first)."""
     if not turn_html:
         return (
-            '<div class="sources-panel"><p class="empty">Sources of the answers appear here: '
-            "each citation [n] opens its passage.</p></div>"
+            f'<div class="sources-panel"><p class="empty">{esc(t("sources_empty", lang))}</p></div>'
         )
     latest = turn_html[-1]
     older = "".join(
-        f"<details class='older'><summary>Sources of question {i + 1}</summary>{h}</details>"
+        f"<details class='older'><summary>{esc(t('older_sources', lang, n=i + 1))}</summary>{h}</details>"
         for i, h in reversed(list(enumerate(turn_html[:-1])))
     )
     return f'<div class="sources-panel">{latest}{older}</div>'
@@ -439,7 +564,7 @@ def elements_html(elements: Sequence[Element], store: Store) -> str:
 
 
 def _element_item(el: Element, doc_text: str) -> str:
-    pages = pages_label(el.page_start, el.page_end)
+    pages = locator_label(el.page_start, el.page_end, el.paragraph_start, el.paragraph_end)
     label = el.label if el.label and el.label != "•" else str(el.ordinal)
     year = f" ({el.year})" if el.year else ""
     section = section_html(" > ".join(el.section)) if el.section else ""

@@ -114,6 +114,26 @@ def check_upload(path: Path, *, upload_root: Path, max_mb: float) -> str | None:
     return None
 
 
+def over_total_quota(
+    files: Sequence[str | Path], *, upload_root: Path, max_mb: float
+) -> str | None:
+    """Why one upload request is refused as a whole: its files (those inside Gradio's
+    upload folder) total more than ``max_mb`` (MB of 2^20 bytes; ``ui.max_upload_total_mb``),
+    or None. Three 49 MB files in one request are refused, though each passes the
+    per-file limit."""
+    total = 0
+    for raw in files:
+        path = Path(raw)
+        if _inside(path, upload_root) and path.is_file() and not path.is_symlink():
+            total += path.stat().st_size
+    if total > max_mb * 1024 * 1024:
+        return (
+            f"upload too large in total: {total / 1024 / 1024:.1f} MB in {len(files)} files "
+            f"(limit {max_mb:g} MB per upload)"
+        )
+    return None
+
+
 def stage(path: Path, settings: Settings) -> Staged:
     """Copy an accepted upload into ``settings.upload_dir`` under its sanitised name.
 
@@ -178,10 +198,11 @@ def ingest_uploads(
     results: list[FileResult] = []
     staged: list[Staged] = []
     order: list[str] = []
+    over = over_total_quota(files, upload_root=upload_root, max_mb=settings.ui.max_upload_total_mb)
     for raw in files:
         path = Path(raw)
         order.append(path.name)
-        why = check_upload(path, upload_root=upload_root, max_mb=settings.ui.max_upload_mb)
+        why = over or check_upload(path, upload_root=upload_root, max_mb=settings.ui.max_upload_mb)
         if why is not None:
             results.append(FileResult(path.name, "rejected", reason=why))
             continue

@@ -1,0 +1,140 @@
+"""Issue 12's fixes at the handler level (the browser tests drive the same in Chromium):
+untouched year boxes mean no filter, a filtered not-found offers "clear filters", nothing
+is removed without a named confirmation and the write token, uploads have a total quota,
+the API takes the meeting filter, exports record filters and use the locator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from gfmd.errors import QueryError
+from gfmd.settings import Settings
+from tests.test_ui import _last, _run_chat, build_index
+from ui.app import App, Turn, make_filters
+from ui.export import conversation_markdown
+from ui.uploads import ingest_uploads
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return build_index(tmp_path)
+
+
+def test_untouched_year_boxes_are_no_filter_and_one_bound_is_half_open() -> None:
+    f = make_filters([], "", "  ", [], [], "")
+    assert f.year_min is None and f.year_max is None
+    half = make_filters(year_min="2011", year_max="")
+    assert (half.year_min, half.year_max) == (2011, None)
+    for bad in ("2011.5", "deux mille", "2011-2017"):
+        with pytest.raises(QueryError, match="whole year"):
+            make_filters(year_min=bad)
+
+
+def test_chat_with_only_from_year_answers(settings: Settings) -> None:
+    outputs = _run_chat(
+        App(settings),
+        "Que réduisent les transferts de fonds des migrants ?",
+        year_min="2011",
+        year_max="",
+    )
+    [turn] = _last(outputs, 2)
+    assert turn.answer.status == "answered"
+    assert turn.filters is not None and turn.filters.year_min == 2011
+
+
+def test_filtered_not_found_says_so_and_shows_clear_filters(settings: Settings) -> None:
+    app = App(settings)
+    outputs = _run_chat(app, "Que réduisent les transferts de fonds ?", year_min="2030")
+    [turn] = _last(outputs, 2)
+    assert turn.answer.status == "not_found"
+    final = _last(outputs, 1)[-1]["content"]
+    assert "The filters (from 2030)" in final
+    assert "No passage matches the filters" in _last(outputs, 3)
+    assert _last(outputs, 4) == {"__type__": "update", "visible": True}
+    cleared = app.clear_filters()
+    assert cleared[:6] == ([], "", "", [], [], "") and cleared[6]["visible"] is False
+
+
+def test_browse_counts_and_no_kind_lists_nothing(settings: Settings) -> None:
+    app = App(settings)
+    assert "Tick at least one kind" in app.browse([], None, "")
+    assert "1 elements" in app.browse(["key_message"], None, "")
+    assert "Marque al menos un tipo" in app.browse([], None, "", "es-ES")
+
+
+def test_viewer_names_what_remove_would_remove(settings: Settings) -> None:
+    html = App(settings).view_document("a")
+    assert 'data-doc="a"' in html
+    assert "Synthèse du Module III" in html and "(2011)" in html
+    assert "3 passages, 1 elements" in html
+
+
+def test_remove_and_ingest_need_the_write_token(settings: Settings, tmp_path: Path) -> None:
+    app = App(settings, write_token="s3cret")
+    with pytest.raises(gr.Error, match="token"):
+        app.remove("b", "")
+    with pytest.raises(gr.Error, match="token"):
+        app.ingest(["x.txt"], "wrong", progress=lambda *a, **k: None)
+    assert "b" in {d.meta.doc_id for d in app.res().store.documents()}
+    status, _ = app.remove("b", "s3cret")
+    assert status.startswith("Removed b")
+
+
+def test_upload_total_quota_refuses_the_whole_request(tmp_path: Path) -> None:
+    settings = build_index(tmp_path)
+    settings = settings.model_copy(
+        update={"ui": settings.ui.model_copy(update={"max_upload_total_mb": 0.002})}
+    )
+    root = tmp_path / "gradio"
+    root.mkdir()
+    files = []
+    for i in range(3):  # each under the per-file limit, together over the total
+        f = root / f"r{i}.txt"
+        f.write_text("Les migrations de retour. " * 40, encoding="utf-8")
+        files.append(f)
+    report = ingest_uploads(files, settings=settings, upload_root=root)
+    assert [r.status for r in report.files] == ["rejected"] * 3
+    assert all("in total" in r.reason for r in report.files)
+    assert not settings.upload_dir.exists() or not list(settings.upload_dir.iterdir())
+
+
+def test_api_takes_the_meeting_filter(settings: Settings) -> None:
+    app = App(settings)
+    got = app.api_search("diaspora", kinds=["key_message"], meeting="Chisinau")
+    assert got["hits"] and all("Chisinau" in (h["meeting"] or "") for h in got["hits"])
+    assert app.api_search("diaspora", kinds=["key_message"], meeting="Batumi")["hits"] == []
+    assert app.api_ask("diaspora", meeting="Batumi")["status"] == "not_found"
+
+
+def test_export_records_filters(settings: Settings) -> None:
+    outputs = _run_chat(App(settings), "transferts de fonds pauvreté", year_min="2011")
+    [turn] = _last(outputs, 2)
+    assert isinstance(turn, Turn)
+    md = conversation_markdown([turn.answer], filters=[turn.filters])
+    assert "*Filters: from 2011*" in md
+
+
+def test_first_screen_says_what_the_corpus_holds_in_the_ui_language(settings: Settings) -> None:
+    summary, samples, panel = App(settings).welcome("fr-FR")
+    assert summary.startswith("**Le corpus :** 2 documents (2011-2017) — 1 messages essentiels")
+    assert samples["samples"][0] == [
+        "Quels sont les messages essentiels de l'atelier de Chisinau ?"
+    ]
+    assert "Les sources des réponses" in panel
+    assert App(settings).welcome("es")[0].startswith("**El corpus:** 2 documentos")
+
+
+def test_reads_run_concurrently_and_writers_one_at_a_time(settings: Settings) -> None:
+    from ui.app import READ_CONCURRENCY, WRITE_CONCURRENCY_ID, build_app
+
+    demo = build_app(settings, write_token="t")
+    fns = {getattr(fn, "name", ""): fn for fn in demo.fns.values()}
+    for name in ("api_search", "api_ask", "browse"):
+        assert fns[name].concurrency_limit == READ_CONCURRENCY, name
+    for name in ("ingest", "remove"):
+        assert fns[name].concurrency_limit == 1, name
+        assert fns[name].concurrency_id == WRITE_CONCURRENCY_ID, name
+    assert demo.write_token == "t"  # type: ignore[attr-defined]
