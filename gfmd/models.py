@@ -938,10 +938,7 @@ def resolve(
     if spec is None:
         return name_or_path
     if spec.kind != kind:
-        raise ConfigError(
-            f"model {spec.name!r} is a{'n' if spec.kind[0] in 'ae' else ''} "
-            f"{spec.kind} model, not a{'n' if kind[0] in 'ae' else ''} {kind} model"
-        )
+        raise ConfigError(f"model {spec.name!r} is a model of kind {spec.kind}, not {kind}")
     if not is_present(spec, settings):
         raise ConfigError(
             f"model {spec.name!r} is not fetched (or failed verification) in "
