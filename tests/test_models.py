@@ -435,3 +435,36 @@ def test_generation_shows_the_best_hits_and_constrains_a_grammar_model() -> None
     assert plain.grammars == [None]
     # supported by the passage's full text, though not shown in the trimmed prompt
     assert answer.mode == "generative" and not answer.unsupported
+
+
+# --------------------------------------------------------------------------------------
+# the real EmbeddingGemma (marker model; skipped unless fetched)
+
+
+@pytest.mark.model
+def test_embeddinggemma_ranks_the_french_passage_for_english_and_spanish_questions() -> None:
+    spec = models.REGISTRY["embeddinggemma"]
+    if not models.is_present(spec, Settings()):
+        pytest.skip("EmbeddingGemma not fetched (gfmd models fetch embeddinggemma)")
+    from corpus.embeddings import make_embedder
+    from gfmd.settings import EmbeddingSettings
+
+    embedder = make_embedder(EmbeddingSettings(backend="embeddinggemma"))
+    assert embedder.name.startswith("embeddinggemma-300m/")
+    docs = embedder.embed(
+        [
+            "La cible 10.7 des objectifs de développement durable est spécialement dédiée "
+            "à la migration.",
+            "Les coprésidents ont remercié les participants de la table ronde.",
+        ]
+    )
+    queries = embedder.embed(
+        [
+            "Which SDG target is dedicated to migration?",
+            "¿Qué meta de los ODS está dedicada a la migración?",
+        ],
+        query=True,
+    )
+    assert docs.shape == (2, 768) and queries.shape == (2, 768)
+    scores = queries @ docs.T
+    assert (scores[:, 0] > scores[:, 1]).all(), scores
