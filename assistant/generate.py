@@ -142,7 +142,8 @@ def format_passage(
 ) -> str:
     """One hit as a numbered, delimited passage block of the prompt.
 
-    Metadata lines (title, year, meeting, pages, section, kind, language) come first,
+    Metadata lines (title, year, meeting, pages when known, the two innermost section
+    headings, kind, language) come first,
     the unit's text last (trimmed to its answering sentences when ``max_sentences`` is
     set, see :func:`answering_text`); everything from the document is inside the
     delimiters.
@@ -153,10 +154,12 @@ def format_passage(
     lines = [f"title: {hit.title}", f"year: {hit.year if hit.year is not None else 'unknown'}"]
     if el and el.meeting:
         lines.append(f"meeting: {el.meeting}")
-    lines.append(f"pages: {_pages(hit)}")
-    section = " > ".join(el.section if el else hit.passage.section)
-    if section:
-        lines.append(f"section: {section}")
+    pages = _pages(hit)
+    if pages != "unknown":
+        lines.append(f"pages: {pages}")
+    headings = [h for h in (el.section if el else hit.passage.section) if not el or h != el.heading]
+    if headings:  # the two innermost headings: the full path repeats the title's words
+        lines.append(f"section: {' > '.join(headings[-2:])}")
     if el and el.heading:
         lines.append(f"list heading: {el.heading}")
     lines.append(f"kind: {kind}")
@@ -215,9 +218,10 @@ def answer_grammar(n_passages: int, *, max_lines: int = 8) -> str:
     """A GBNF grammar (llama.cpp) of the reply format: the refusal token, or 1 to
     ``max_lines`` lines ``sentence [n]`` with markers of supplied passages only.
 
-    A line's text has no bracket, no line break and no ". " (a period is followed by a
-    non-space, as in "10.7" or "p.4"), so one line is one sentence for
-    :func:`sentence_spans`; it may end with a period before its 1-3 markers. Markers
+    A line's text has no bracket, no line break and no sentence end inside it (``.``,
+    ``?``, ``!`` or ``…`` is followed by a non-space, as in "10.7" or "p.4"), so one line
+    is one sentence for :func:`sentence_spans`; it may end with one of them before its
+    1-3 markers. Markers
     are ``[1]`` … ``[n_passages]``: a dropped or invented marker cannot be produced.
 
     Args:

@@ -357,7 +357,9 @@ def test_the_answer_instruction_is_written_in_the_answer_language(
     assert REFUSAL in user.content.splitlines()[-1]
 
 
-GRAMMAR_LINE = re.compile(r"^[^\[\]\n. ](?:[^\[\]\n.]|\.[^\[\]\n. ])*\.? (?:\[[1-3]\]){1,3}$")
+GRAMMAR_LINE = re.compile(
+    r"^[^\[\]\n.?!… ](?:[^\[\]\n.?!…]|[.?!…][^\[\]\n.?!… ])*[.?!…]? (?:\[[1-3]\]){1,3}$"
+)
 
 
 def test_grammar_lists_only_supplied_markers() -> None:
@@ -369,6 +371,8 @@ def test_grammar_lists_only_supplied_markers() -> None:
     # the line rule, restated as a regex: one sentence per line, ending in markers
     assert GRAMMAR_LINE.match("La cible 10.7 est dédiée à la migration. [1]")
     assert not GRAMMAR_LINE.match("Première phrase. Deuxième phrase [1]")
+    assert not GRAMMAR_LINE.match("¿Cuáles? ¿Cómo? [1]")
+    assert GRAMMAR_LINE.match("¿Cómo apoyar la reintegración? [2][3]")
     assert not GRAMMAR_LINE.match("Sans marqueur.")
     assert not GRAMMAR_LINE.match("Marqueur inventé [4]")
 
