@@ -63,38 +63,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from corpus.text import fold_words as fold
+from corpus.text import normalize_space
 from ingest.language import detect_language
 from ingest.models import Document, Element, ElementKind, content_id
-
-# --------------------------------------------------------------------------------------
-# Text folding
-# --------------------------------------------------------------------------------------
-
-_APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u02bc\u0060\u00b4\u2032"), "'")
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
-
-
-def fold(text: str) -> str:
-    """Fold text for matching: no accents, lower case, one kind of apostrophe and dash,
-    single spaces.
-
-    Args:
-        text: any text.
-
-    Returns:
-        The folded text ("Marches à SUIVRE" -> "marches a suivre", "l’atelier" ->
-        "l'atelier"); the same length is not guaranteed.
-    """
-    text = text.translate(_APOSTROPHES).translate(_DASHES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", stripped.replace("\u0153", "oe").lower()).strip()
-
-
-def normalize_space(text: str) -> str:
-    """Collapse every whitespace run to one space and strip the ends."""
-    return re.sub(r"\s+", " ", text).strip()
-
 
 # --------------------------------------------------------------------------------------
 # Rule tables
