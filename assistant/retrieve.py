@@ -153,10 +153,13 @@ def lexical_rankings(
         if query_language is None or lang == query_language:
             text, weight = query, r.lexical_weight_same_language
         else:
-            expansion = res.terminology.expand(query, query_language, lang)
-            if not expansion:
+            expansion = res.terminology.expansion(query, query_language, lang)
+            if not expansion.text:
                 continue
-            text, weight = expansion, r.lexical_weight_cross_language
+            # Weighted by the share of the question the expansion carries over: a
+            # ranking built from one matched word of a long question is mostly noise.
+            text = expansion.text
+            weight = r.lexical_weight_cross_language * expansion.coverage
         hits = res.store.lexical_search(analyze(text, lang), lang, r.candidates, rows)
         out.append((weight, [row for row, _ in hits]))
     return out
@@ -170,6 +173,7 @@ def search(
     settings: Settings | None = None,
     res: Resources | None = None,
     unit_types: Sequence[str] = (),
+    query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """Hybrid search over passages and elements.
 
@@ -180,6 +184,8 @@ def search(
         settings: defaults to :func:`gfmd.settings.get_settings`.
         res: loaded resources (default: :func:`resources` for ``settings``).
         unit_types: restrict to ``("passage",)`` or ``("element",)``; empty = both.
+        query_vector: the query's embedding, (dim,) float32 L2-normalised, when the
+            caller already has it (the answerer embeds a question once per ask).
 
     Returns:
         Up to k hits, best first, ranks 1..n. A unit contained in a better-ranked hit of
@@ -204,7 +210,7 @@ def search(
         meeting=filters.meeting,
         unit_types=unit_types,
     )
-    qvec = res.embedder.embed([q], query=True)[0]
+    qvec = query_vector if query_vector is not None else res.embedder.embed([q], query=True)[0]
     dense = res.store.dense_search(qvec, r.candidates, rows)
     q_lang = detect_language(q)
     rankings = [(1.0, [row for row, _ in dense])]
