@@ -59,7 +59,7 @@ score minus this margin."""
 MIN_SENTENCE_CHARS = 25
 """Shorter spans are fragments (quote marks, list labels, footnote numbers)."""
 
-_FOOTNOTE_LEAD = re.compile(r"^\d{1,3}\s+(?=[«\"“A-ZÀ-Ý])")
+_FOOTNOTE_LEAD = re.compile(r"\d{1,3}\s+(?=[«\"“A-ZÀ-Ý])")
 _NUMBER = re.compile(
     r"\b\d+(?:[.,]\d+)*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
     r"|hundred|thousand|million|billion|deux|trois|quatre|cinq|sept|huit|neuf|dix|douze"

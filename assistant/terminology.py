@@ -62,7 +62,8 @@ class Terminology:
 
     - acronym variants (all capitals, e.g. "WHO", "LAS", "PM") match only as written,
       case-sensitively, on the original text;
-    - a variant that is a stop word of English, French or Spanish is never matched;
+    - any other variant that is a stop word of English, French or Spanish is never
+      matched;
     - other variants match accent- and case-insensitively as whole words, the longest
       candidate first; matches do not overlap.
     """
@@ -81,11 +82,11 @@ class Terminology:
                         continue
                     for v in vs:
                         v = v.strip()
-                        if not v or fold(v) in stop:
+                        if not v:
                             continue
                         if _is_acronym(v):
                             acronyms[exclude].setdefault(v, i)
-                        else:
+                        elif fold(v) not in stop:
                             folded[exclude].setdefault(fold(v), i)
         self._folded = folded
         self._acronyms = acronyms
