@@ -251,9 +251,7 @@ class CorpusStore(StoreReader, Protocol):
         """
         ...
 
-    def iter_documents(
-        self,
-    ) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
+    def iter_documents(self) -> Iterator[tuple[IngestedDocument, np.ndarray, dict[str, SentenceVectors]]]:
         """Every stored document with its unit vectors (passages then elements, in
         document order) and sentence vectors: what ``gfmd store copy`` moves between
         backends without re-embedding."""
