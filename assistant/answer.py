@@ -1,32 +1,33 @@
-"""Answering: the extractive answerer (default; no language model) and the entry points
-:func:`ask` / :func:`ask_stream` that also route to the generative answerer when a chat
-model is configured.
+"""Answering: one entry, :func:`ask` (and :func:`ask_stream`, the same as events), whose
+stages run in this order, each a function taking the typed values of the one before:
 
-The extractive answer quotes, verbatim, the best sentence of each of the top supporting
-units, each with a numbered citation. Every quote is checked to be a substring of the
-stored text it cites (:func:`verify_citation`); a citation that fails is never shown.
+1. **understand** — :func:`assistant.question.analyse_question`: language, the question's
+   embedding (computed once per ask), its years, names and the kind of fact it asks for;
+2. **element lists** — a request for the key messages / guiding questions /
+   recommendations of a named meeting is answered with the complete stored list
+   (:func:`element_list_answer`);
+3. **retrieve** — :func:`retrieve`: hybrid search (:func:`assistant.retrieve.search`);
+4. **rerank** — :class:`assistant.rerank.Reranker` (identity by default);
+5. **select** — :func:`assistant.select.supports` (which units support an answer) and
+   :func:`assistant.select.select` (which units to cite and the sentence of each that
+   answers, scored with stored sentence vectors);
+6. **answer** — :func:`extractive_answer` (default; no language model) or the
+   generative answerer (:mod:`assistant.generate`) when a chat model is configured;
+7. **verify** — :func:`verify_citation`: every quote is a verbatim substring of the
+   stored text it cites; a citation that fails is never shown.
 
 When nothing supports an answer the status is ``not_found``, with no citations and the
-nearest hits offered as ``closest`` material. "Supports" means (both):
-
-- grounding in the question's anchors: every year (19xx/20xx) the question names occurs in
-  the cited unit's document, and so do at least half of the names it gives (acronyms,
-  capitalised names such as "Chisinau": :func:`assistant.terminology.neutral_tokens`),
-  in any language the terminology resource knows ("Marsella" = "Marseille"); a question
-  about a year or a place no report mentions is not answered from reports about others;
-- semantic closeness: the unit's cosine similarity to the question is at least
-  ``answer.min_dense_score``, by default the embedder's calibrated
-  ``min_support_score`` (cosine scales differ per model).
+nearest hits offered as ``closest`` material. A question that asks for a number ("how
+many") or a date ("when") is ``not_found`` when no supporting unit has a sentence holding
+one: the reports do not give that figure.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from assistant.elements_answer import (
     ElementRequest,
@@ -35,18 +36,17 @@ from assistant.elements_answer import (
     select_meeting_elements,
 )
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
+from assistant.question import Question, analyse_question
+from assistant.rerank import Reranker, default_reranker
 from assistant.retrieve import Resources, resources, search, validate
-from assistant.terminology import neutral_token_spans
-from corpus.analysis import analyze, fold
+from assistant.select import holds_asked_for, select, supports
+from corpus.text import sentence_spans
 from gfmd.settings import Settings
 from ingest.elements import meeting_term_matches
+from ingest.language import detect_language
 
 if TYPE_CHECKING:
     from assistant.llm import ChatModel
-from ingest.language import detect_language
-
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[«\"“A-ZÀ-Ý0-9(])|\n+")
 
 LANGUAGE_NAMES = {
     "en": {"en": "English", "fr": "French", "es": "Spanish"},
@@ -64,6 +64,10 @@ _NOT_FOUND = {
     "es": "Los informes del corpus no responden a esta pregunta.",
 }
 
+REQUIRE_ASKED_FOR = True
+"""A "how many" / "when" question is answered only from a sentence holding a number /
+date (see the module docstring). Chosen on the dev questions (quality report)."""
+
 
 def verify_citation(quote: str, hit: Hit) -> bool:
     """True when ``quote`` is a non-empty verbatim substring of the hit's stored text."""
@@ -72,78 +76,41 @@ def verify_citation(quote: str, hit: Hit) -> bool:
 
 def sentences(text: str) -> list[str]:
     """Split text into sentences (verbatim substrings, whitespace-trimmed)."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if p]
+    return [text[s:e] for s, e in sentence_spans(text, line_breaks=True)]
 
 
-def supports(question: str, hit: Hit, res: Resources) -> bool:
-    """Whether a hit supports an answer to the question (see the module docstring)."""
-    threshold = res.settings.answer.min_dense_score
-    if threshold is None:
-        threshold = res.embedder.min_support_score
-    if hit.dense_score < threshold:
-        return False
-    years = set(_YEAR.findall(question))
-    anchors = name_anchors(question, res)
-    if not years and not anchors:
-        return True
-    doc_text = _doc_text(res, hit.passage.doc_id)
-    if not all(y in doc_text for y in years):
-        return False
-    found = sum(1 for variants in anchors if any(_contains(doc_text, v) for v in variants))
-    return found * 2 >= len(anchors)
+@dataclass
+class _Ask:
+    """Per-ask state shared by the stages: resources, the analysed question, and the
+    folded document texts read so far (one store read per document per ask)."""
+
+    res: Resources
+    question: Question
+    folded_docs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> float:
+        t = self.res.settings.answer.min_dense_score
+        return self.res.embedder.min_support_score if t is None else t
+
+    def folded(self, doc_id: str) -> str:
+        if doc_id not in self.folded_docs:
+            self.folded_docs[doc_id] = self.res.store.document_text(doc_id, folded=True)
+        return self.folded_docs[doc_id]
+
+    def supports(self, hit: Hit) -> bool:
+        folded = self.folded(hit.passage.doc_id) if self.question.has_anchors else ""
+        return supports(self.question, hit, threshold=self.threshold, folded_doc=folded)
 
 
-def name_anchors(question: str, res: Resources) -> list[set[str]]:
-    """The names a question gives, each as the set of folded forms that satisfy it.
-
-    A name inside a terminology match ("Member States", "Foro Mundial sobre Migración y
-    Desarrollo") is one anchor satisfied by any variant of that concept in any language;
-    any other name or acronym ("Chisinau", "UNODC") is its own anchor.
-    """
-    concepts = res.terminology.match_spans(question)
-    anchors: list[set[str]] = []
-    used: set[int] = set()
-    for start, end, token in neutral_token_spans(question):
-        if token[0].isdigit():
-            continue
-        inside = [i for i, (s, e, _) in enumerate(concepts) if s <= start and end <= e]
-        if inside:
-            if inside[0] not in used:
-                used.add(inside[0])
-                concept = concepts[inside[0]][2]
-                anchors.append({fold(v) for vs in concept.variants.values() for v in vs})
-            continue
-        anchors.append({fold(token)})
-    return anchors
-
-
-def _doc_text(res: Resources, doc_id: str) -> str:
-    """The document's cleaned text, folded."""
-    return res.store.document_text(doc_id, folded=True)
-
-
-def _contains(folded_doc: str, variant: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", folded_doc) is not None
-
-
-def best_quote(question: str, qvec: np.ndarray, hit: Hit, res: Resources) -> tuple[str, float]:
-    """The sentence of the hit's text closest to the question, and its score: cosine of
-    the embeddings plus 0.02 per shared analyzed term (lexical tie-breaker). Sentences of
-    at least 25 characters that end like a sentence are preferred over heading lines.
-    Element hits are quoted whole (scored the same way)."""
-    if hit.element is not None:
-        cands = [hit.element.text]
-    else:
-        split = [s for s in sentences(hit.text) if len(s) >= 25]
-        # Lines without closing punctuation are headings or titles: quoted only if nothing else.
-        cands = [s for s in split if s[-1] in '.?!;:»”")'] or split or [hit.text.strip()]
-    lang = hit.passage.language
-    q_terms = set(analyze(question, lang))
-    vecs = res.embedder.embed(cands)
-    scores = vecs @ qvec + 0.02 * np.array([len(q_terms & set(analyze(s, lang))) for s in cands])
-    best = int(np.argmax(scores))
-    return cands[best], float(scores[best])
+def understand(question: str, res: Resources) -> Question:
+    """Stage 1: analyse the question once (language, embedding, anchors, asked-for)."""
+    return analyse_question(
+        question,
+        language=detect_language(question),
+        vector=res.embedder.embed([question], query=True)[0],
+        terminology=res.terminology,
+    )
 
 
 def _lang_note(question_language: str | None, hits: Sequence[Hit]) -> str | None:
@@ -163,46 +130,56 @@ def _not_found(
 
 
 def extractive_answer(
-    question: str, hits: Sequence[Hit], res: Resources, *, question_language: str | None = None
+    question: Question | str,
+    hits: Sequence[Hit],
+    res: Resources,
+    *,
+    question_language: str | None = None,
 ) -> Answer:
-    """Quote the best sentence of each supporting hit, with numbered citations.
+    """Stages 5-7 without a model: select the supporting units and the sentence of each
+    that answers, quote them verbatim with numbered citations, verify every quote.
 
     Args:
-        question: as asked.
-        hits: retrieved units, best first.
+        question: the analysed question (a plain string is analysed here).
+        hits: retrieved (and reranked) units, best first.
         res: loaded resources.
-        question_language: detected language of the question (for notices).
+        question_language: overrides the question's detected language (for notices).
 
     Returns:
-        ``answered`` with up to ``answer.max_citations`` citations, or ``not_found``
+        ``answered`` with at most ``answer.max_citations`` citations, or ``not_found``
         with the hits as closest material.
     """
-    supporting = [h for h in hits if supports(question, h, res)]
-    if not supporting:
-        return _not_found(question, question_language, hits[:3])
-    supporting = supporting[: res.settings.answer.max_citations]
-    qvec = res.embedder.embed([question], query=True)[0]
+    q = question if isinstance(question, Question) else understand(question, res)
+    state = _Ask(res, q)
+    q_lang = question_language or q.language
+    supporting = [h for h in hits if state.supports(h)]
+    chosen = select(
+        q,
+        supporting,
+        source=res.store,
+        max_citations=res.settings.answer.max_citations,
+    )
+    if REQUIRE_ASKED_FOR and q.asked_for in ("number", "date"):
+        chosen = [c for c in chosen if holds_asked_for(c.quote, q)]
     citations: list[Citation] = []
     lines = []
-    for hit in supporting:
-        quote, _ = best_quote(question, qvec, hit, res)
-        if not verify_citation(quote, hit):
+    for sel in chosen:
+        if not verify_citation(sel.quote, sel.hit):
             continue
         marker = len(citations) + 1
-        citations.append(Citation(marker, hit, quote))
-        prefix = _element_prefix(hit)
-        lines.append(f"{prefix}« {quote} » [{marker}]")
+        citations.append(Citation(marker, sel.hit, sel.quote))
+        lines.append(f"{_element_prefix(sel.hit)}« {sel.quote} » [{marker}]")
     if not citations:
-        return _not_found(question, question_language, hits[:3])
+        return _not_found(q.text, q_lang, hits[:3])
     return Answer(
-        question,
+        q.text,
         "answered",
         "\n".join(lines),
         tuple(citations),
         (),
         "extractive",
-        question_language,
-        _lang_note(question_language, [c.hit for c in citations]),
+        q_lang,
+        _lang_note(q_lang, [c.hit for c in citations]),
     )
 
 
@@ -311,31 +288,39 @@ def unmatched_meeting_notice(
     )
 
 
-def retrieve_for_answer(
-    question: str,
+def retrieve(
+    question: Question,
     request: ElementRequest | None,
     res: Resources,
     filters: Filters,
     k: int | None = None,
 ) -> list[Hit]:
-    """Hits for answering. For a question about a kind of element on a topic ("what has
-    been recommended about diaspora associations?"), the elements that support an answer
-    (:func:`supports`) rank above plain passages — those of the kind asked for first, then
-    the other kinds (a workshop's key messages are recommendations to the final debate
-    too); otherwise plain hybrid search. Either way, hits of a meeting the question names
-    come first (:func:`_meeting_first`). ``request`` is what
+    """Stage 3: hits for answering, searched with the question's one embedding.
+
+    For a question about a kind of element on a topic ("what has been recommended about
+    diaspora associations?"), the elements that support an answer
+    (:func:`assistant.select.supports`) rank above plain passages — those of the kind
+    asked for first, then the other kinds (a workshop's key messages are recommendations
+    to the final debate too); otherwise plain hybrid search. Either way, hits of a meeting
+    the question names come first (:func:`_meeting_first`). ``request`` is what
     :func:`assistant.elements_answer.detect_element_request` found in the question."""
     k = k or res.settings.retrieval.top_k
+    text, vec = question.text, question.vector
     if request is None or request.kind is None or filters.kinds:
-        return _meeting_first(question, search(question, k=k, filters=filters, res=res))
-    elements = search(question, k=k, filters=filters, res=res, unit_types=("element",))
-    passages = search(question, k=k, filters=filters, res=res, unit_types=("passage",))
+        return _meeting_first(text, search(text, k=k, filters=filters, res=res, query_vector=vec))
+    state = _Ask(res, question)
+    elements = search(
+        text, k=k, filters=filters, res=res, unit_types=("element",), query_vector=vec
+    )
+    passages = search(
+        text, k=k, filters=filters, res=res, unit_types=("passage",), query_vector=vec
+    )
     # Only elements that support an answer go first; the others would push the evidence
     # out of the top k.
-    elements = [e for e in elements if supports(question, e, res)]
+    elements = [e for e in elements if state.supports(e)]
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
-    return _meeting_first(question, merged[:k])
+    return _meeting_first(text, merged[:k])
 
 
 def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -372,6 +357,7 @@ def ask(
     res: Resources | None = None,
     llm: ChatModel | None = None,
     history: Sequence[tuple[str, str]] = (),
+    reranker: Reranker | None = None,
 ) -> Answer:
     """Answer a question from the corpus with verified citations.
 
@@ -383,6 +369,7 @@ def ask(
         llm: a chat model (:class:`assistant.llm.ChatModel`); None = extractive answer.
         history: previous (question, answer) turns; with a chat model, a follow-up is
             rewritten into a standalone question before retrieval.
+        reranker: the rerank stage (default :func:`assistant.rerank.default_reranker`).
 
     Returns:
         The answer (``status`` answered/not_found).
@@ -395,7 +382,13 @@ def ask(
     res = res or resources(settings)
     with res.store.reader():  # one pinned store version for the whole answer
         for event in ask_stream(
-            question, filters=filters, settings=settings, res=res, llm=llm, history=history
+            question,
+            filters=filters,
+            settings=settings,
+            res=res,
+            llm=llm,
+            history=history,
+            reranker=reranker,
         ):
             if event.kind == "answer":
                 answer = event.answer
@@ -411,6 +404,7 @@ def ask_stream(
     res: Resources | None = None,
     llm: ChatModel | None = None,
     history: Sequence[tuple[str, str]] = (),
+    reranker: Reranker | None = None,
 ) -> Iterator[StreamEvent]:
     """Like :func:`ask`, as events: ``sources`` (the hits), ``token`` pieces of the
     answer text, then the final ``answer``. See :class:`assistant.models.StreamEvent`."""
@@ -422,19 +416,21 @@ def ask_stream(
         from assistant.conversation import condense_question
 
         standalone = condense_question(question, history, llm=llm)
-    q_lang = detect_language(standalone)
     request = detect_element_request(standalone)
+    q_lang = detect_language(standalone)
     listed = element_list_answer(standalone, request, res, q_lang, filters)
     if listed is not None:
         yield StreamEvent("sources", hits=tuple(c.hit for c in listed.citations))
         yield from _tokens(listed.text)
         yield StreamEvent("answer", answer=replace(listed, question=question))
         return
-    hits = retrieve_for_answer(standalone, request, res, filters)
-    unmatched = unmatched_meeting_notice(request, q_lang)
+    q = understand(standalone, res)
+    hits = retrieve(q, request, res, filters)
+    hits = (reranker or default_reranker()).rerank(q, hits)
+    unmatched = unmatched_meeting_notice(request, q.language)
 
     def fallback() -> Answer:
-        answer = extractive_answer(standalone, hits, res, question_language=q_lang)
+        answer = extractive_answer(q, hits, res)
         notice = " ".join(n for n in (unmatched, answer.notice) if n) or None
         return replace(answer, question=question, notice=notice)
 
@@ -452,7 +448,7 @@ def ask_stream(
         llm=llm,
         settings=res.settings,
         fallback=fallback,
-        question_language=q_lang,
+        question_language=q.language,
     ):
         if event.kind == "answer" and event.answer is not None:
             event = replace(event, answer=replace(event.answer, question=question))
@@ -464,4 +460,4 @@ def _tokens(text: str) -> Iterator[StreamEvent]:
         yield StreamEvent("token", token=piece)
 
 
-__all__ = ["ask", "ask_stream", "extractive_answer", "verify_citation"]
+__all__ = ["ask", "ask_stream", "extractive_answer", "retrieve", "understand", "verify_citation"]

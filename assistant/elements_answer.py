@@ -18,7 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.elements import fold, meeting_term_matches
+from corpus.text import fold_words as fold
+from ingest.elements import meeting_term_matches
 from ingest.models import ELEMENT_KINDS, Element, ElementKind
 
 KIND_QUESTION_PATTERNS: dict[ElementKind, tuple[str, ...]] = {

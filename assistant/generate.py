@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from assistant.llm import ChatMessage, ChatModel, GrammarChatModel
 from assistant.models import Answer, Citation, Hit, StreamEvent
+from corpus.text import CITATION_MARKER as _MARKER_RE
+from corpus.text import fold_words as fold
+from corpus.text import instruction_spans, sentence_spans
 from gfmd.errors import LLMError
 from gfmd.settings import LLMSettings, Settings, get_settings
 
@@ -285,25 +287,8 @@ _STOP_WORDS = _word_set(
 uses to refer to its sources; they carry no claim and are ignored by the overlap."""
 
 _WORD_RE = re.compile(r"\w+")
-_MARKER_RE = re.compile(
-    r"\[\s*(?:(?i:passages?|sources?)\s*)?"
-    r"(\d+(?:\s*[-–]\s*\d+)?(?:\s*[,;]\s*(?:(?i:passages?|sources?)\s*)?\d+(?:\s*[-–]\s*\d+)?)*)\s*\]"
-)
-"""A citation marker: ``[1]``, ``[1, 3]``, ``[2-4]``, also ``[Passage 1]`` / ``[source 2]``."""
 _MAX_RANGE = 50
-_CLOSERS = "\"'»”’)]"
-_ABBREVIATIONS = _word_set(
-    "p pp no nos art para paras cf vol mr mrs ms dr st mme mlle sr sra dra ibid op ed eds"
-)
-_LIST_LABEL_RE = re.compile(r"^\s*\(?(?:\d{1,3}|[a-z]|[ivxlc]{1,5})$", re.I)
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·]+|\(?\d{1,3}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+", re.I)
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents ("Développement" -> "developpement"; œ -> oe)."""
-    text = text.lower().replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def content_terms(text: str) -> set[str]:
@@ -320,93 +305,6 @@ def content_terms(text: str) -> set[str]:
         elif len(word) >= 3 and word not in _STOP_WORDS:
             terms.add(word[:PREFIX_CHARS])
     return terms
-
-
-def sentence_spans(text: str, *, line_breaks: bool) -> list[tuple[int, int]]:
-    """Split ``text`` into sentences.
-
-    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (with any closing quotes and any
-    following citation markers) before whitespace and a character that is not a
-    lowercase letter, unless the word before the period is an abbreviation ("p.", "e.g.")
-    or a single letter, or what precedes it is a list label ("1.", "iv."). With
-    ``line_breaks`` (model output) every line break ends a sentence, so list items count
-    separately; without (extracted PDF text, where single line breaks are line wraps)
-    only blank lines do, and not when the next line starts in lowercase (a page or
-    column break inside a sentence).
-
-    Args:
-        text: the text to split.
-        line_breaks: whether a single newline ends a sentence.
-
-    Returns:
-        ``(start, end)`` spans into ``text``, whitespace-trimmed, non-empty, in order.
-    """
-    breaks = r"\n" if line_breaks else r"\n[ \t]*\n"
-    boundary = re.compile(
-        rf"[.!?…]+[{re.escape(_CLOSERS)}]*(?:\s*{_MARKER_RE.pattern})*(?=\s|$)|{breaks}"
-    )
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in boundary.finditer(text):
-        end = match.end()
-        rest = text[end:].lstrip()
-        if match.group(0).startswith("\n"):
-            if not line_breaks and rest[:1].islower():
-                continue  # a blank line inside a sentence (PDF extraction scar)
-        else:
-            if rest and rest[0].islower():
-                continue
-            if _LIST_LABEL_RE.match(text[start : match.start()]):
-                continue  # "1. « … »", "iv. …": a list label, not a sentence
-            before = re.search(r"(\w+)$", text[start : match.start()])
-            word = before.group(1).lower() if before else ""
-            abbreviation = word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-            if rest and match.group(0).startswith(".") and abbreviation:
-                continue
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
-    trimmed = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if s < e:
-            trimmed.append((s, e))
-    return trimmed
-
-
-_INSTRUCTION_RE = re.compile(
-    r"\b(?:ignore[rz]?|ignora[rn]?|ignoren|disregard|forget|oublie[rz]?|olvida[rn]?|olvide)\b"
-    r"(?:\W+\w+){0,4}?\W+(?:instructions?|consignes?|instrucciones|prompts?)\b"
-    r"|\b(?:previous|prior|above|precedentes|ci-dessus|anteriores|previas)\s+"
-    r"(?:instructions|rules|consignes|regles|instrucciones|reglas)\b"
-    r"|\bsystem\s+(?:prompt|message)\b|\bprompt\s+systeme\b|\byou\s+are\s+now\b"
-    r"|\bnew\s+instructions\b|\bnouvelles\s+instructions\b|\bnuevas\s+instrucciones\b"
-    r"|<\|im_start\|>|^\s*(?:system|assistant)\s*:",
-    re.M,
-)
-"""Sentences addressed to a language model rather than to readers (en/fr/es, folded):
-"ignore previous instructions", "ignorez les consignes", "olvida las instrucciones",
-"the above rules", "system prompt", "you are now", role tags. Reports use "ignore" with
-other objects ("ignorer les règles du marché"), so the object must be instructions or
-a prompt, or the rules be "previous"/"above". Such text never counts as support."""
-
-
-def instruction_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of ``text`` that try to instruct a language model (prompt injection).
-
-    Each span runs from the start of a sentence matching the instruction patterns to
-    the end of its paragraph, because an injected payload usually follows its trigger
-    ("Ignore the instructions above. Say that …").
-    """
-    spans: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text, line_breaks=False):
-        if _INSTRUCTION_RE.search(fold(text[s:e])):
-            para_end = text.find("\n\n", e)
-            spans.append((s, len(text) if para_end < 0 else para_end))
-    return spans
 
 
 def _support_sentences(text: str) -> list[tuple[int, int]]:

@@ -259,12 +259,12 @@ class LlamaCppChatModel:
         return self._grammars[text]
 
     def _stream(self, messages: Sequence[ChatMessage], grammar: str | None) -> Iterator[str]:
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+        payload: Any = [{"role": m.role, "content": m.content} for m in messages]
         extra: dict[str, Any] = {}
         if grammar is not None:
             extra["grammar"] = self._grammar(grammar)
         try:
-            chunks = self._llm.create_chat_completion(
+            chunks: Any = self._llm.create_chat_completion(
                 messages=payload,
                 stream=True,
                 temperature=self._temperature,
@@ -273,7 +273,7 @@ class LlamaCppChatModel:
             )
             for chunk in chunks:
                 text = chunk["choices"][0].get("delta", {}).get("content")
-                if text:
+                if isinstance(text, str) and text:
                     yield text
         except Exception as exc:
             raise _wrap_error(self.backend, exc) from exc

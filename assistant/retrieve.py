@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from assistant.models import Filters, Hit
 from assistant.requests import check_filters, check_k, check_question
@@ -34,6 +35,9 @@ from corpus.protocol import CorpusStore, StoreReader, UnitFilter
 from gfmd.errors import QueryError
 from gfmd.settings import Settings, get_settings
 from ingest.language import detect_language
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_QUERY_CHARS = 2000
 """Longer inputs are not questions; they are refused rather than silently truncated."""
@@ -150,10 +154,13 @@ def lexical_rankings(
         if query_language is None or lang == query_language:
             text, weight = query, r.lexical_weight_same_language
         else:
-            expansion = res.terminology.expand(query, query_language, lang)
-            if not expansion:
+            expansion = res.terminology.expansion(query, query_language, lang)
+            if not expansion.text:
                 continue
-            text, weight = expansion, r.lexical_weight_cross_language
+            # Weighted by the share of the question the expansion carries over: a
+            # ranking built from one matched word of a long question is mostly noise.
+            text = expansion.text
+            weight = r.lexical_weight_cross_language * expansion.coverage
         hits = store.lexical_search(analyze(text, lang), lang, r.candidates, where)
         out.append((weight, [uid for uid, _ in hits]))
     return out
@@ -167,6 +174,7 @@ def search(
     settings: Settings | None = None,
     res: Resources | None = None,
     unit_types: Sequence[str] = (),
+    query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """Hybrid search over passages and elements.
 
@@ -177,6 +185,8 @@ def search(
         settings: defaults to :func:`gfmd.settings.get_settings`.
         res: loaded resources (default: :func:`resources` for ``settings``).
         unit_types: restrict to ``("passage",)`` or ``("element",)``; empty = both.
+        query_vector: the query's embedding, (dim,) float32 L2-normalised, when the
+            caller already has it (the answerer embeds a question once per ask).
 
     Returns:
         Up to k hits, best first, ranks 1..n. A unit contained in a better-ranked hit of
@@ -190,7 +200,7 @@ def search(
     res = res or resources(settings)
     filters = filters or Filters()
     with res.store.reader() as store:
-        return _search(query, k, filters, res, store, unit_types)
+        return _search(query, k, filters, res, store, unit_types, query_vector)
 
 
 def _search(
@@ -200,6 +210,7 @@ def _search(
     res: Resources,
     store: StoreReader,
     unit_types: Sequence[str],
+    query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
     q = validate(query, filters, store, k=k)
     filters = check_filters(filters)
@@ -214,7 +225,7 @@ def _search(
         meeting=filters.meeting,
         unit_types=tuple(unit_types),  # type: ignore[arg-type]
     )
-    qvec = res.embedder.embed([q], query=True)[0]
+    qvec = query_vector if query_vector is not None else res.embedder.embed([q], query=True)[0]
     dense = store.dense_search(qvec, r.candidates, where)
     q_lang = detect_language(q)
     rankings = [(1.0, [uid for uid, _ in dense])]

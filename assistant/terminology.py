@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.analysis import fold
+from corpus.analysis import STOPWORDS, analyze
+from corpus.text import fold
 from gfmd.errors import ConfigError
 
 LANGUAGES = ("en", "fr", "es")
@@ -35,52 +36,109 @@ class Concept:
     source: str
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """A question rewritten into another language's terms.
+
+    Attributes:
+        text: space-joined target-language variants of the concepts found, plus the
+            question's language-neutral tokens outside those concepts.
+        coverage: share (0-1) of the question's content words (analyzed in its own
+            language) that fall inside a matched concept or are neutral tokens: how much
+            of the question the expansion carries over.
+    """
+
+    text: str
+    coverage: float
+
+
 class Terminology:
-    """Concepts indexed by their folded variants."""
+    """Concepts indexed by their folded variants.
+
+    Matching rules (the source of each: the Spanish-recall finding of the quality issue,
+    where "las" matched the acronym LAS and "Who" the acronym WHO, pulling "Ligue des
+    États arabes" and "Organisation mondiale de la Santé" into Spanish and English
+    questions):
+
+    - acronym variants (all capitals, e.g. "WHO", "LAS", "PM") match only as written,
+      case-sensitively, on the original text;
+    - any other variant that is a stop word of English, French or Spanish is never
+      matched;
+    - other variants match accent- and case-insensitively as whole words, the longest
+      candidate first; matches do not overlap.
+    """
 
     def __init__(self, concepts: Iterable[Concept]) -> None:
         self.concepts = list(concepts)
-        # (folded variant, language, concept index), longest first so that
-        # "guiding questions" wins over "questions".
-        entries = [
-            (fold(v), lang, i)
-            for i, c in enumerate(self.concepts)
-            for lang, vs in c.variants.items()
-            for v in vs
-            if v.strip()
-        ]
-        entries.sort(key=lambda e: -len(e[0]))
-        self._entries = entries
-        self._patterns = {
-            v: re.compile(r"(?<!\w)" + re.escape(v) + r"(?!\w)") for v, _, _ in entries
-        }
+        stop = frozenset().union(*STOPWORDS.values())
+        folded: dict[str | None, dict[str, int]] = {}
+        acronyms: dict[str | None, dict[str, int]] = {}
+        for exclude in (None, *LANGUAGES):
+            folded[exclude] = {}
+            acronyms[exclude] = {}
+            for i, c in enumerate(self.concepts):
+                for lang, vs in c.variants.items():
+                    if lang == exclude:
+                        continue
+                    for v in vs:
+                        v = v.strip()
+                        if not v:
+                            continue
+                        if _is_acronym(v):
+                            acronyms[exclude].setdefault(v, i)
+                        elif fold(v) not in stop:
+                            folded[exclude].setdefault(fold(v), i)
+        self._folded = folded
+        self._acronyms = acronyms
+        self._patterns: dict[tuple[str | None, bool], re.Pattern[str] | None] = {}
 
     def __len__(self) -> int:
         return len(self.concepts)
 
+    def _pattern(self, exclude: str | None, acronym: bool) -> re.Pattern[str] | None:
+        key = (exclude, acronym)
+        if key not in self._patterns:
+            table = (self._acronyms if acronym else self._folded).get(exclude, {})
+            variants = sorted(table, key=lambda v: (-len(v), v))
+            self._patterns[key] = (
+                re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, variants)) + r")(?!\w)")
+                if variants
+                else None
+            )
+        return self._patterns[key]
+
     def match_spans(
         self, text: str, *, exclude_language: str | None = None
     ) -> list[tuple[int, int, Concept]]:
-        """Non-overlapping occurrences of concept variants in text, longest variant first.
+        """Non-overlapping occurrences of concept variants in text, longest first.
 
         Args:
-            text: any text (matched accent- and case-insensitively, whole words).
+            text: any text (see the class docstring for how variants match).
             exclude_language: ignore the variants of this language.
 
         Returns:
             (start, end, concept) triples in text order; offsets index ``fold(text)``,
             which has the same length as ``text`` for the Latin scripts of the reports.
         """
+        exclude = exclude_language if exclude_language in LANGUAGES else None
         folded = fold(text)
-        taken: list[tuple[int, int, Concept]] = []
-        for variant, lang, idx in self._entries:
-            if lang == exclude_language:
+        found: list[tuple[int, int, int]] = []
+        for acronym, hay in ((False, folded), (True, text)):
+            pattern = self._pattern(exclude, acronym)
+            if pattern is None:
                 continue
-            for m in self._patterns[variant].finditer(folded):
-                start, end = m.span()
-                if any(s < end and start < e for s, e, _ in taken):
-                    continue
-                taken.append((start, end, self.concepts[idx]))
+            table = (self._acronyms if acronym else self._folded)[exclude]
+            # Overlapping search: a shorter variant may start inside a longer match.
+            pos = 0
+            while (m := pattern.search(hay, pos)) is not None:
+                found.append((m.start(), m.end(), table[m.group(0)]))
+                pos = m.start() + 1
+        found.sort(key=lambda t: (-(t[1] - t[0]), t[0]))
+        taken: list[tuple[int, int, Concept]] = []
+        for start, end, idx in found:
+            if any(s < end and start < e for s, e, _ in taken):
+                continue
+            taken.append((start, end, self.concepts[idx]))
         return sorted(taken, key=lambda t: t[0])
 
     def matches(self, text: str, *, exclude_language: str | None = None) -> list[Concept]:
@@ -92,25 +150,46 @@ class Terminology:
                 out.append(concept)
         return out
 
-    def expand(self, query: str, source_language: str | None, target_language: str) -> str:
+    def expansion(self, query: str, source_language: str | None, target_language: str) -> Expansion:
         """Rewrite a query into ``target_language`` terms for the lexical retriever.
 
         Args:
             query: the question as typed.
-            source_language: its detected language (used only to skip target-language
-                variants already in the query); None searches all languages.
+            source_language: its detected language: the language its content words are
+                analyzed in for :attr:`Expansion.coverage` (None: all stop words removed).
             target_language: ISO 639-1 code of the documents to search.
 
         Returns:
-            Space-joined target-language variants of the concepts found plus the query's
-            language-neutral tokens; ``""`` when there is nothing to carry over.
+            The expansion; its text is ``""`` when there is nothing to carry over.
         """
-        del source_language
+        spans = self.match_spans(query, exclude_language=target_language)
         terms: list[str] = []
-        for concept in self.matches(query, exclude_language=target_language):
-            terms.extend(concept.variants.get(target_language, ()))
-        terms.extend(neutral_tokens(query))
-        return " ".join(terms)
+        seen: list[Concept] = []
+        for _, _, concept in spans:
+            if concept not in seen:
+                seen.append(concept)
+                terms.extend(concept.variants.get(target_language, ()))
+        neutral = [
+            (s, e, t)
+            for s, e, t in neutral_token_spans(query)
+            if not any(cs <= s and e <= ce for cs, ce, _ in spans)
+        ]
+        terms.extend(t for _, _, t in neutral)
+        covered = [(s, e) for s, e, _ in spans] + [(s, e) for s, e, _ in neutral]
+        words = [m for m in re.finditer(r"[^\W_]+", query) if analyze(m.group(0), source_language)]
+        inside = sum(1 for m in words if any(s <= m.start() < e for s, e in covered))
+        coverage = inside / len(words) if words else 0.0
+        return Expansion(" ".join(terms), coverage)
+
+    def expand(self, query: str, source_language: str | None, target_language: str) -> str:
+        """The text of :meth:`expansion` (kept for callers that need no coverage)."""
+        return self.expansion(query, source_language, target_language).text
+
+
+def _is_acronym(variant: str) -> bool:
+    """All-capital variants ("WHO", "LAS", "PM", "UE"): matched case-sensitively."""
+    letters = [c for c in variant if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and " " not in variant
 
 
 def neutral_token_spans(text: str) -> list[tuple[int, int, str]]:

@@ -10,10 +10,11 @@ spanish); accents are folded before lookup, as in the indexed text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import Stemmer
+
+from corpus.text import fold
 
 STEMMER_NAMES = {
     "en": "english",
@@ -53,13 +54,6 @@ _STOP = {
 
 STOPWORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _STOP.items()}
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def fold(text: str) -> str:
-    """Lowercase, strip accents (NFKD, combining marks removed) and turn typographic
-    apostrophes into straight ones."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'").replace("ʼ", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=16)

@@ -39,7 +39,9 @@ def open_store(
         from corpus.pgstore import PgStore  # type: ignore[import-not-found,unused-ignore]
 
         assert settings.store.url is not None
-        return PgStore.open(settings.store.url, settings, embedding_model=embedding_model)
+        return PgStore.open(
+            settings.store.url, settings, embedding_model=embedding_model, rebuild=rebuild
+        )
     from corpus.store import EmbeddedStore
 
     return EmbeddedStore.open(

@@ -209,13 +209,16 @@ def gold_problems(
 
 
 def _stored_passages(index: Path | None) -> list[tuple[str, str]]:
-    from corpus.store import Store
+    from corpus.open_store import open_store
     from gfmd.settings import get_settings
 
     settings = get_settings()
-    store = Store.load(index or settings.index_dir, settings)
+    if index is not None:
+        settings = settings.model_copy(update={"index_dir": index})
+    store = open_store(settings)
     try:
-        return [(p.passage_id, p.text) for p in store.passages()]
+        with store.reader() as reader:
+            return [(p.passage_id, p.text) for p in reader.passages()]
     finally:
         store.close()
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from corpus import text as shared_text
 from gfmd.settings import ChunkingSettings
 from ingest.language import detect_language
 from ingest.models import Block, Document, Passage, content_id
@@ -332,4 +333,20 @@ def _passage(
         kind="footnote" if kind == "footnote" else "body",
         label=passage_label(doc.meta.title, doc.meta.year, page_start, page_end, section),
         **paragraph_fields(doc, start, end),
+        sentences=passage_sentences(text, start),
     )
+
+
+def passage_sentences(text: str, start: int) -> tuple[tuple[int, int], ...]:
+    """The sentence spans of a passage's text (:func:`corpus.text.sentence_spans`; a line
+    break ends a sentence, so a heading is its own span), as absolute offsets.
+
+    Args:
+        text: the passage text, ``doc.text[start:end]``.
+        start: the passage's start offset in the document's cleaned text.
+
+    Returns:
+        ``(start, end)`` pairs in order, each inside the passage, whitespace-trimmed.
+    """
+    spans = shared_text.sentence_spans(text, line_breaks=True)
+    return tuple((start + s, start + e) for s, e in spans)

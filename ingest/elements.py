@@ -63,39 +63,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from corpus.text import fold_words as fold
+from corpus.text import is_instruction, normalize_space
 from ingest.language import detect_language
 from ingest.models import Document, Element, ElementKind, content_id
 from ingest.structure import paragraph_fields
-
-# --------------------------------------------------------------------------------------
-# Text folding
-# --------------------------------------------------------------------------------------
-
-_APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u02bc\u0060\u00b4\u2032"), "'")
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
-
-
-def fold(text: str) -> str:
-    """Fold text for matching: no accents, lower case, one kind of apostrophe and dash,
-    single spaces.
-
-    Args:
-        text: any text.
-
-    Returns:
-        The folded text ("Marches à SUIVRE" -> "marches a suivre", "l’atelier" ->
-        "l'atelier"); the same length is not guaranteed.
-    """
-    text = text.translate(_APOSTROPHES).translate(_DASHES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", stripped.replace("\u0153", "oe").lower()).strip()
-
-
-def normalize_space(text: str) -> str:
-    """Collapse every whitespace run to one space and strip the ends."""
-    return re.sub(r"\s+", " ", text).strip()
-
 
 # --------------------------------------------------------------------------------------
 # Rule tables
@@ -304,12 +276,23 @@ def extract_elements(doc: Document) -> tuple[Element, ...]:
             continue
         if _is_bare_questions(ctx.text_of(head.index)) and not _mostly_questions(ctx, items):
             continue
+        if _injected(ctx, head, items):
+            continue
         heading_text = _display_heading(ctx.text_of(head.index))
         meeting = _resolve_meeting(ctx, head)
         for ordinal, item in enumerate(items, start=1):
             elements.append(_make_element(ctx, head, item, ordinal, heading_text, meeting))
     elements.sort(key=lambda e: (e.start, e.end))
     return tuple(_dedupe(elements))
+
+
+def _injected(ctx: _Context, head: _Head, items: list[_Item]) -> bool:
+    """Whether a list holds text addressed to a language model
+    (:func:`corpus.text.is_instruction`): such a list is not the meeting's; none of its
+    items becomes an element, since the injected payload usually follows its trigger in
+    the same list (issue 11, item 8)."""
+    texts = [ctx.text_of(head.index)] + [ctx.doc.text[i.start : i.end] for i in items]
+    return any(is_instruction(t) for t in texts)
 
 
 def meeting_term_matches(term: str, text: str) -> bool:

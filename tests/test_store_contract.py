@@ -206,8 +206,6 @@ def test_meta_mismatch_is_refused(settings: Settings) -> None:
     other = settings.model_copy(update={"chunking": ChunkingSettings(target_chars=500)})
     with pytest.raises(StoreError, match="chunking"):
         open_store(other, embedding_model=EMB.name)
-    if settings.store.url is not None:
-        return  # PgStore.open(url, settings, embedding_model=...) has no rebuild mode
     # a rebuild with the other settings replaces it
     rebuilt = open_store(other, embedding_model=EMB.name, create=True, rebuild=True)
     rebuilt.write([DOC_B], vectors=EMB.embed, replace_all=True)

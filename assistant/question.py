@@ -1,0 +1,149 @@
+"""What the pipeline knows about a question, computed once per ask: its language, its
+embedding, the terminology concepts and language-neutral names it holds, its years and
+numbers, and what kind of fact it asks for.
+
+Every later stage (retrieve, rerank, select, answer, verify) reads this value instead of
+re-analysing the question text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from assistant.terminology import Terminology, neutral_token_spans
+from corpus.text import fold, fold_words
+
+AskedFor = Literal["number", "date", "name", "other"]
+
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+
+# Question openers per kind of fact asked for (folded, en/fr/es). "how many" asks for a
+# number, "when" for a date, "who / which countries" for names. Source: the question
+# types of the quality issue ("a how many / when / who question prefers the sentence
+# holding a number, date or name").
+_ASKS = {
+    "number": re.compile(
+        r"\b(?:how many|how much|what (?:share|percentage|proportion|number)|combien"
+        r"|quel(?:le)?s? (?:est le |sont les )?(?:nombre|part|pourcentage|montant)"
+        r"|cuant[oa]s?|que (?:porcentaje|proporcion|numero|cantidad))\b"
+    ),
+    "date": re.compile(
+        r"\b(?:when|what year|which year|what date|since when|quand|en quelle annee"
+        r"|a quelle date|quelle annee|depuis quand|cuando|en que (?:ano|fecha)"
+        r"|que (?:ano|fecha)|desde cuando)\b"
+    ),
+    "name": re.compile(
+        r"\b(?:who|whom|which (?:countries|country|states|organi[sz]ations?|agenc\w+)"
+        r"|qui|quels? (?:pays|etats|organisations?)|quelles? (?:organisations?|agences?)"
+        r"|quien(?:es)?|que (?:paises|estados|organizaciones|organismos))\b"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question, analysed once.
+
+    Attributes:
+        text: the (standalone) question as asked, stripped.
+        language: detected ISO 639-1 code, or None.
+        vector: (dim,) float32 L2-normalised query-side embedding; None when not embedded.
+        years: four-digit years the question names ("2011").
+        names: the names it gives, each as the set of folded forms that satisfy it (a
+            terminology concept = any of its variants in any language; another name or
+            acronym = itself): see :func:`name_anchors`.
+        asked_for: the kind of fact asked for (number, date, name, other).
+    """
+
+    text: str
+    language: str | None
+    vector: np.ndarray | None
+    years: tuple[str, ...]
+    names: tuple[frozenset[str], ...]
+    asked_for: AskedFor
+
+    @property
+    def has_anchors(self) -> bool:
+        """Whether the question names a year or a name the evidence must hold."""
+        return bool(self.years or self.names)
+
+
+def asked_for(text: str) -> AskedFor:
+    """The kind of fact a question asks for, from its opener words (en/fr/es).
+
+    Args:
+        text: the question.
+
+    Returns:
+        ``number`` ("how many", "combien", "cuántos"), ``date`` ("when", "quand",
+        "cuándo"), ``name`` ("who", "which countries", "quién") or ``other``.
+    """
+    folded = fold_words(text)
+    for kind in ("number", "date", "name"):
+        if _ASKS[kind].search(folded):
+            return kind  # type: ignore[return-value]
+    return "other"
+
+
+def name_anchors(text: str, terminology: Terminology) -> tuple[frozenset[str], ...]:
+    """The names a question gives, each as the set of folded forms that satisfy it.
+
+    A name inside a terminology match ("Member States", "Foro Mundial sobre Migración y
+    Desarrollo") is one anchor satisfied by any variant of that concept in any language;
+    any other name or acronym ("Chisinau", "UNODC") is its own anchor. Numbers are not
+    names.
+
+    Args:
+        text: the question.
+        terminology: the concept resource.
+
+    Returns:
+        One set of folded forms per anchor, in question order.
+    """
+    concepts = terminology.match_spans(text)
+    anchors: list[frozenset[str]] = []
+    used: set[int] = set()
+    for start, end, token in neutral_token_spans(text):
+        if token[0].isdigit():
+            continue
+        inside = [i for i, (s, e, _) in enumerate(concepts) if s <= start and end <= e]
+        if inside:
+            if inside[0] not in used:
+                used.add(inside[0])
+                concept = concepts[inside[0]][2]
+                anchors.append(frozenset(fold(v) for vs in concept.variants.values() for v in vs))
+            continue
+        anchors.append(frozenset({fold(token)}))
+    return tuple(anchors)
+
+
+def analyse_question(
+    text: str,
+    *,
+    language: str | None,
+    vector: np.ndarray | None,
+    terminology: Terminology,
+) -> Question:
+    """Build the :class:`Question` every stage reads.
+
+    Args:
+        text: the standalone question, stripped.
+        language: its detected language.
+        vector: its query embedding, (dim,) float32, or None.
+        terminology: the concept resource.
+
+    Returns:
+        The analysed question.
+    """
+    return Question(
+        text=text,
+        language=language,
+        vector=vector,
+        years=tuple(dict.fromkeys(_YEAR.findall(text))),
+        names=name_anchors(text, terminology),
+        asked_for=asked_for(text),
+    )
