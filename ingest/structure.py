@@ -37,7 +37,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from ingest.models import Block, BlockKind, Document
 
@@ -752,9 +752,16 @@ def _numbers_of(text: str, blocks: tuple[Block, ...]) -> tuple[ParagraphNumber, 
     return paragraph_numbers(text, blocks)
 
 
-def paragraph_fields(doc: Document, start: int, end: int) -> dict[str, int | None]:
+class ParagraphFields(TypedDict):
+    """The paragraph locator of a span, as keyword arguments of a passage or element."""
+
+    paragraph_start: int | None
+    paragraph_end: int | None
+
+
+def paragraph_fields(doc: Document, start: int, end: int) -> ParagraphFields:
     """``{"paragraph_start", "paragraph_end"}`` of a span of a document (keyword arguments
     of :class:`~ingest.models.Passage` and :class:`~ingest.models.Element`); the
     document's numbering is computed once per document (:func:`paragraph_numbers`)."""
     first, last = paragraph_range(_numbers_of(doc.text, doc.blocks), start, end)
-    return {"paragraph_start": first, "paragraph_end": last}
+    return ParagraphFields(paragraph_start=first, paragraph_end=last)
