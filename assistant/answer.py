@@ -152,7 +152,7 @@ def extractive_answer(
     q = question if isinstance(question, Question) else understand(question, res)
     state = _Ask(res, q)
     q_lang = question_language or q.language
-    supporting = [h for h in hits if state.supports(h)]
+    supporting = _named_meeting_only(q.text, [h for h in hits if state.supports(h)])
     chosen = select(
         q,
         supporting,
@@ -323,23 +323,36 @@ def retrieve(
     return _meeting_first(text, merged[:k])
 
 
+def _in_named_meeting(terms: Sequence[str], hit: Hit) -> bool | None:
+    """Whether a hit belongs to the meeting the question names: True when its own meeting
+    and section path name every term, False when it has a meeting of its own that does
+    not, None when the question names no meeting or the hit has no meeting of its own."""
+    own = hit.own_meeting
+    if not terms or own is None:
+        return None
+    path = hit.element.section if hit.element else hit.passage.section
+    context = " ".join((own, *path))
+    return all(meeting_term_matches(t, context) for t in terms)
+
+
 def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
     """When the question names a meeting ("roundtable 3.1", "the Marseille workshop"),
     hits that belong to another meeting (neither their meeting nor their section path
     names it) go after the others; each group keeps retrieval order, hits with no meeting
     of their own stay in place; ranks renumbered."""
     terms = meeting_terms(question)
-
-    def elsewhere(hit: Hit) -> bool:
-        own = hit.own_meeting
-        if not terms or own is None:
-            return False
-        path = hit.element.section if hit.element else hit.passage.section
-        context = " ".join((own, *path))
-        return not all(meeting_term_matches(t, context) for t in terms)
-
-    ordered = [h for h in hits if not elsewhere(h)] + [h for h in hits if elsewhere(h)]
+    ordered = [h for h in hits if _in_named_meeting(terms, h) is not False]
+    ordered += [h for h in hits if _in_named_meeting(terms, h) is False]
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+
+
+def _named_meeting_only(question: str, hits: Sequence[Hit]) -> list[Hit]:
+    """The supporting hits of the meeting the question names when there are any (a
+    question about roundtable 3.1 is answered from roundtable 3.1's own text, not from
+    another paper that mentions it), else all of them."""
+    terms = meeting_terms(question)
+    own = [h for h in hits if _in_named_meeting(terms, h)]
+    return own or list(hits)
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:

@@ -14,8 +14,8 @@ The sentence that answers (:func:`best_sentence`), among a unit's stored sentenc
 
 - never text addressed to a language model (:func:`corpus.text.instruction_spans`),
   never a quote-mark fragment or a run of under 25 characters, never a lone heading
-  (a line without closing punctuation) while a real sentence exists; a leading
-  footnote number ("1 Le 18 mars 2008 …") is not quoted;
+  (a line without closing punctuation) nor a lead-in ending in ":" while a real
+  sentence exists; a leading footnote number ("1 Le 18 mars 2008 …") is not quoted;
 - scored by the cosine of its stored embedding to the question's (no sentence is
   embedded at question time when the store holds sentence vectors), plus
   :data:`TERM_BONUS` per analyzed question term it shares, plus :data:`ANCHOR_BONUS`
@@ -205,7 +205,9 @@ def best_sentence(
         if not spans:
             return None
         closed = [(s, e) for s, e in spans if text[e - 1] in _CLOSING]
-        spans = closed or spans
+        # a lead-in ("… ont été les suivants :") announces the answer, it is not one
+        stated = [(s, e) for s, e in closed if text[e - 1] != ":"]
+        spans = stated or closed or spans
         cands = []
         for s, e in spans:
             vec = _vector_for(vec_of, s, e)

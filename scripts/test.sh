@@ -17,7 +17,7 @@ export HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest -q -m "not llm" "$@"
+GFMD_REQUIRE_PG=1 .venv/bin/python -m pytest -q -m "not llm" "$@"
 
 # llm step (issue 15): a real chat model end to end, in its own step with its own time
 # budget, because building llama-cpp-python from its sdist takes 20-40 minutes on 2 cores

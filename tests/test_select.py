@@ -241,3 +241,12 @@ def test_injected_instruction_is_never_the_extractive_answer(injected_res) -> No
     answer = ask("When was the GFMD founded?", res=injected_res)
     for c in answer.citations:
         assert "1850" not in c.quote and "Ignore" not in c.quote
+
+
+def test_a_lead_in_ending_in_a_colon_is_not_the_answer() -> None:
+    hit = _hit(
+        "Les problèmes spécifiques évoqués et les résultats obtenus ont été les suivants :\n"
+        "Les gouvernements manquent de données comparables sur les migrants de retour."
+    )
+    q = _question("Quels problèmes ont été évoqués ?")
+    assert _quote(q, hit, None).startswith("Les gouvernements manquent")
