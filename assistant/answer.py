@@ -341,8 +341,8 @@ def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
     names it) go after the others; each group keeps retrieval order, hits with no meeting
     of their own stay in place; ranks renumbered."""
     terms = meeting_terms(question)
-    ordered = [h for h in hits if _in_named_meeting(terms, h) is not False]
-    ordered += [h for h in hits if _in_named_meeting(terms, h) is False]
+    # sorted() is stable: each group keeps retrieval order
+    ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h) is False)
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 
