@@ -302,12 +302,14 @@ def retrieve(
     (:func:`assistant.select.supports`) rank above plain passages — those of the kind
     asked for first, then the other kinds (a workshop's key messages are recommendations
     to the final debate too); otherwise plain hybrid search. Either way, hits of a meeting
-    the question names come first (:func:`_meeting_first`). ``request`` is what
+    the question names come first (:func:`_meeting_first`). No hits at all for a question
+    nothing anchors (:func:`_anchored`). ``request`` is what
     :func:`assistant.elements_answer.detect_element_request` found in the question."""
     k = k or res.settings.retrieval.top_k
     text, vec = question.text, question.vector
     if request is None or request.kind is None or filters.kinds:
-        return _meeting_first(text, search(text, k=k, filters=filters, res=res, query_vector=vec))
+        hits = search(text, k=k, filters=filters, res=res, query_vector=vec)
+        return _meeting_first(text, hits) if _anchored(question, hits) else []
     state = _Ask(res, question)
     elements = search(
         text, k=k, filters=filters, res=res, unit_types=("element",), query_vector=vec
@@ -321,6 +323,15 @@ def retrieve(
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
     return _meeting_first(text, merged[:k])
+
+
+def _anchored(question: Question, hits: Sequence[Hit]) -> bool:
+    """Whether the hits can ground an answer at all: False for a question in no language
+    the detector identifies that shares no word with any hit ("asdfghjkl qwerty": the
+    dense retriever always returns its nearest units, but nothing anchors them to the
+    question). A question in an identified language may rely on the dense retriever
+    alone (an English question over French reports), so it is always anchored."""
+    return question.language is not None or any(h.lexical_rank is not None for h in hits)
 
 
 def _in_named_meeting(terms: Sequence[str], hit: Hit) -> bool | None:

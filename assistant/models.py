@@ -84,6 +84,8 @@ class Hit:
             across queries).
         dense_score: cosine similarity of the query and the unit, in [-1, 1].
         doc_meeting: the document's meeting or chair (manifest), see :attr:`meeting`.
+        lexical_rank: the unit's best 1-based rank in the lexical (BM25) rankings, or None
+            when no word of the query (nor of its terminology expansion) is in the unit.
     """
 
     rank: int
@@ -94,6 +96,7 @@ class Hit:
     dense_score: float = 0.0
     element: Element | None = None
     doc_meeting: str | None = None
+    lexical_rank: int | None = None
 
     @property
     def span(self) -> tuple[int, int]:

@@ -228,9 +228,12 @@ def _search(
     qvec = query_vector if query_vector is not None else res.embedder.embed([q], query=True)[0]
     dense = store.dense_search(qvec, r.candidates, where)
     q_lang = detect_language(q)
-    rankings = [(1.0, [uid for uid, _ in dense])]
-    rankings += lexical_rankings(q, q_lang, res, where, store)
-    fused = reciprocal_rank_fusion(rankings, r.rrf_k)
+    lexical = lexical_rankings(q, q_lang, res, where, store)
+    lexical_ranks: dict[int, int] = {}
+    for _, ranking in lexical:
+        for rank, uid in enumerate(ranking, start=1):
+            lexical_ranks[uid] = min(rank, lexical_ranks.get(uid, rank))
+    fused = reciprocal_rank_fusion([(1.0, [uid for uid, _ in dense]), *lexical], r.rrf_k)
     dense_scores = dict(dense)
     hits: list[Hit] = []
     for uid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
@@ -240,7 +243,15 @@ def _search(
             dense_score = float(store.vector(uid) @ qvec)
         meta = store.document_meta(passage.doc_id)
         hit = Hit(
-            len(hits) + 1, passage, meta.title, meta.year, score, dense_score, element, meta.meeting
+            len(hits) + 1,
+            passage,
+            meta.title,
+            meta.year,
+            score,
+            dense_score,
+            element,
+            meta.meeting,
+            lexical_ranks.get(uid),
         )
         if not _redundant(hit, hits):
             hits.append(hit)
