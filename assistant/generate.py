@@ -11,8 +11,9 @@ its final event):
    the rest ``1..k`` in order of first use, and checks each sentence against the passages
    it cites (content-word overlap, threshold ``LLMSettings.support_threshold``);
 4. the reply becomes an :class:`Answer` in ``generative`` mode, unless the model refused
-   (``NOT_FOUND``), failed, returned nothing, or wrote no supported sentence: then the
-   caller's extractive ``fallback()`` answer is returned with a ``notice`` saying why.
+   (``NOT_FOUND``), failed, returned nothing, wrote no supported sentence, or wrote in
+   another language than the question's (:func:`answer_language`): then the caller's
+   extractive ``fallback()`` answer is returned with a ``notice`` saying why.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from corpus.text import fold_words as fold
 from corpus.text import instruction_spans, sentence_spans
 from gfmd.errors import LLMError
 from gfmd.settings import LLMSettings, Settings, get_settings
+from ingest.language import detect_language
 
 REFUSAL = "NOT_FOUND"
 """What the model is told to reply, exactly, when the passages do not answer the question."""
@@ -518,6 +520,23 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL_RE.search(text))
 
 
+_QUOTED_RE = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+"""A span between quotation marks: a verbatim quote of a passage, which keeps the
+passage's language (a Spanish answer may quote a French guiding question)."""
+
+
+def answer_language(text: str) -> str | None:
+    """The language a generated answer is written in (ISO 639-1), or None if unknown.
+
+    Markers are removed and the answer's own words are judged: the text outside
+    quotation marks, or the whole text when that is too short to identify (an answer
+    that is only a quote is written in the quote's language). Lingua, as for passages
+    (:func:`ingest.language.detect_language`).
+    """
+    plain = _MARKER_RE.sub(" ", text)
+    return detect_language(_QUOTED_RE.sub(" ", plain)) or detect_language(plain)
+
+
 def _llm_settings(settings: Settings | LLMSettings | None) -> LLMSettings:
     if settings is None:
         return get_settings().llm
@@ -573,6 +592,13 @@ def _finish(
             fallback,
             "The language model's answer was not supported by the passages it cites; "
             "showing the extractive answer.",
+        )
+    written_in = answer_language(checked.text)
+    if question_language in LANGUAGE_NAMES and written_in and written_in != question_language:
+        return _fallback(
+            fallback,
+            f"The language model answered in {language_name(written_in)}, not in "
+            f"{language_name(question_language)}; showing the extractive answer.",
         )
     notes = []
     if checked.unsupported:

@@ -18,6 +18,7 @@ from langchain_core.language_models.fake_chat_models import (
 from assistant.generate import (
     REFUSAL,
     SYSTEM_PROMPT,
+    answer_language,
     build_prompt,
     generate_answer,
     generate_answer_stream,
@@ -353,6 +354,52 @@ def test_answer_with_no_supported_sentence_falls_back() -> None:
     reply = "Le FMMD a décidé de supprimer tous les visas de travail en 2012 [1]."
     answer = generate_answer("q", HITS, llm=fake(reply), settings=SETTINGS, fallback=Fallback())
     assert answer.mode == "extractive" and "not supported" in (answer.notice or "")
+
+
+# A Spanish question answered in French (what Qwen2.5-Coder-1.5B did on the issue-15
+# question) must not be shown as a Spanish answer.
+FRENCH_REPLY = (
+    "L'intégration de la migration au développement est un processus complexe et à long "
+    "terme qui repose sur une forte appropriation de la part des gouvernements [1]."
+)
+
+
+def test_answer_in_another_language_than_the_question_falls_back_with_a_notice() -> None:
+    fallback = Fallback()
+    answer = generate_answer(
+        "¿Qué es la integración de la migración?",
+        HITS,
+        llm=fake(FRENCH_REPLY),
+        settings=SETTINGS,
+        fallback=fallback,
+        question_language="es",
+    )
+    assert fallback.calls == 1
+    assert answer.mode == "extractive"
+    assert answer.notice and "answered in French, not in Spanish" in answer.notice
+
+
+def test_answer_in_the_question_language_quoting_a_french_passage_is_kept() -> None:
+    reply = (
+        "Según los mensajes clave de Chisinau, los gobiernos deben apropiarse del proceso: "
+        "« L'intégration de la migration au développement est un processus complexe et à "
+        "long terme » [1]."
+    )
+    answer = generate_answer(
+        "¿Qué es la integración de la migración?",
+        HITS,
+        llm=fake(reply),
+        settings=SETTINGS,
+        fallback=Fallback(),
+        question_language="es",
+    )
+    assert answer.mode == "generative", answer.notice
+    assert answer_language(reply) == "es"
+
+
+def test_answer_that_is_only_a_quote_is_judged_in_the_quote_language() -> None:
+    assert answer_language(f"« {CHISINAU} » [1]") == "fr"
+    assert answer_language("[1]") is None
 
 
 def test_model_error_mid_stream_falls_back() -> None:
