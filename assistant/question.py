@@ -27,9 +27,9 @@ _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # holding a number, date or name").
 _ASKS = {
     "number": re.compile(
-        r"\b(?:how many|how much|what (?:share|percentage|proportion|number)|combien"
-        r"|quel(?:le)?s? (?:est le |sont les )?(?:nombre|part|pourcentage|montant)"
-        r"|cuant[oa]s?|que (?:porcentaje|proporcion|numero|cantidad))\b"
+        r"\b(?:how many|how much|what (?:share|percentage|proportion|number|amount|sum)"
+        r"|combien|quel(?:le)?s? (?:est le |sont les )?(?:nombre|part|pourcentage|montant|somme)"
+        r"|cuant[oa]s?|que (?:porcentaje|proporcion|numero|cantidad|suma|monto))\b"
     ),
     "date": re.compile(
         r"\b(?:when|what year|which year|what date|since when|quand|en quelle annee"

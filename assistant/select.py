@@ -61,17 +61,28 @@ MIN_SENTENCE_CHARS = 25
 
 _FOOTNOTE_LEAD = re.compile(r"\d{1,3}\s+(?=[«\"“A-ZÀ-Ý])")
 _NUMBER = re.compile(
-    r"\b\d+(?:[.,]\d+)*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
-    r"|hundred|thousand|million|billion|deux|trois|quatre|cinq|sept|huit|neuf|dix|douze"
-    r"|vingt|cent|mille|milliards?|millions?|dos|tres|cuatro|cinco|seis|siete|ocho|nueve"
-    r"|diez|veinte|cien|mil|millones)\b"
+    r"\b\d+(?:[.,]\d+)*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|thirteen|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+    r"|millions?|billions?|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize"
+    r"|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille"
+    r"|milliards?|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece"
+    r"|catorce|quince|veinte|treinta|cuarenta|cincuenta|sesenta|setenta|ochenta|noventa"
+    r"|cien|mil|millones)\b"
 )
-_DATE = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:january|february|march|april|may|june|july|august"
+_MONTHS = (
+    r"(?:january|february|march|april|may|june|july|august"
     r"|september|october|november|december|janvier|fevrier|mars|avril|mai|juin|juillet"
     r"|aout|septembre|octobre|novembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio"
-    r"|agosto|septiembre|octubre|noviembre|diciembre)\b"
+    r"|agosto|septiembre|octubre|noviembre|diciembre)"
 )
+_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b" + _MONTHS + r"\b")
+_NOT_A_COUNT = re.compile(
+    r"^\s*\d+[.)]\s|\b(?:1[89]\d\d|20\d\d)\b|\b\d{1,2}(?:er|st|nd|rd|th)?(?:\s+de)?\s+"
+    + _MONTHS
+    + r"\b"
+)
+"""What holds digits without being an amount: a leading paragraph or list number ("1. "),
+a year, a day of the month ("16 novembre", "5 de mayo")."""
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b(?:[A-Z]{2,}|[A-ZÀ-Ý][a-zà-ÿ]+)\b")
 _CLOSING = '.?!;:»”")'
 
@@ -149,12 +160,14 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def holds_asked_for(sentence: str, question: Question) -> bool:
-    """Whether a sentence holds what the question asks for: a number for "how many", a
+    """Whether a sentence holds what the question asks for: a number for "how many" (a
+    year, a day of the month or a leading paragraph number is not an amount: "how many
+    States took part in 2009?" is not answered by "the meetings of 2009 and 2010"), a
     date (year or month name) for "when", a capitalised name for "who"; True for other
     questions."""
     kind = question.asked_for
     if kind == "number":
-        return _NUMBER.search(fold(sentence)) is not None
+        return _NUMBER.search(_NOT_A_COUNT.sub(" ", fold(sentence))) is not None
     if kind == "date":
         return _DATE.search(fold(sentence)) is not None
     if kind == "name":

@@ -13,7 +13,7 @@ from assistant.models import Hit
 from assistant.question import analyse_question, asked_for
 from assistant.rerank import IdentityReranker, ScoreReranker
 from assistant.retrieve import resources
-from assistant.select import best_sentence, select
+from assistant.select import best_sentence, holds_asked_for, select
 from assistant.terminology import Concept, Terminology, load_terminology
 from corpus.embeddings import HashingEmbedder
 from corpus.open_store import open_store
@@ -101,6 +101,23 @@ def test_how_many_question_prefers_the_sentence_holding_a_number(monkeypatch) ->
     q = _question("How many national migration profiles had been produced?")
     quote = _quote(q, hit, None)
     assert quote.startswith("En 2011, quarante")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("The meetings of 2009 and 2010 were held in Athens and Puerto Vallarta.", False),
+        ("1. The Forum met in Manila on 27 October.", False),
+        ("La reunión del 5 de mayo abrió el debate.", False),
+        ("Some 163 States took part in the meeting of 2009.", True),
+        ("Quarante profils migratoires avaient été élaborés.", True),
+        ("Participaron ciento cuarenta Estados.", True),
+    ],
+)
+def test_a_year_a_day_or_a_paragraph_number_is_not_an_amount(sentence: str, holds: bool) -> None:
+    q = _question("How many States took part in 2009?")
+    assert q.asked_for == "number"
+    assert holds_asked_for(sentence, q) is holds
 
 
 def test_footnote_number_quote_marks_and_headings_are_never_quoted() -> None:
