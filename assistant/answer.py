@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
-    meeting_terms,
     select_meeting_elements,
 )
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
@@ -152,7 +151,7 @@ def extractive_answer(
     q = question if isinstance(question, Question) else understand(question, res)
     state = _Ask(res, q)
     q_lang = question_language or q.language
-    supporting = _named_meeting_only(q.text, [h for h in hits if state.supports(h)])
+    supporting = _named_meeting_only(q, [h for h in hits if state.supports(h)])
     chosen = select(
         q,
         supporting,
@@ -309,7 +308,7 @@ def retrieve(
     text, vec = question.text, question.vector
     if request is None or request.kind is None or filters.kinds:
         hits = search(text, k=k, filters=filters, res=res, query_vector=vec)
-        return _meeting_first(text, hits) if _anchored(question, hits) else []
+        return _meeting_first(question, hits) if _anchored(question, hits) else []
     state = _Ask(res, question)
     elements = search(
         text, k=k, filters=filters, res=res, unit_types=("element",), query_vector=vec
@@ -322,7 +321,7 @@ def retrieve(
     elements = [e for e in elements if state.supports(e)]
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
-    return _meeting_first(text, merged[:k])
+    return _meeting_first(question, merged[:k])
 
 
 def _anchored(question: Question, hits: Sequence[Hit]) -> bool:
@@ -346,22 +345,22 @@ def _in_named_meeting(terms: Sequence[str], hit: Hit) -> bool | None:
     return all(meeting_term_matches(t, context) for t in terms)
 
 
-def _meeting_first(question: str, hits: Sequence[Hit]) -> list[Hit]:
+def _meeting_first(question: Question, hits: Sequence[Hit]) -> list[Hit]:
     """When the question names a meeting ("roundtable 3.1", "the Marseille workshop"),
     hits that belong to another meeting (neither their meeting nor their section path
     names it) go after the others; each group keeps retrieval order, hits with no meeting
     of their own stay in place; ranks renumbered."""
-    terms = meeting_terms(question)
+    terms = question.meetings
     # sorted() is stable: each group keeps retrieval order
     ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h) is False)
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 
-def _named_meeting_only(question: str, hits: Sequence[Hit]) -> list[Hit]:
+def _named_meeting_only(question: Question, hits: Sequence[Hit]) -> list[Hit]:
     """The supporting hits of the meeting the question names when there are any (a
     question about roundtable 3.1 is answered from roundtable 3.1's own text, not from
     another paper that mentions it), else all of them."""
-    terms = meeting_terms(question)
+    terms = question.meetings
     own = [h for h in hits if _in_named_meeting(terms, h)]
     return own or list(hits)
 

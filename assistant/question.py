@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from assistant.elements_answer import meeting_terms
 from assistant.terminology import Terminology, neutral_token_spans
 from corpus.text import fold, fold_words
 
@@ -57,6 +58,8 @@ class Question:
             terminology concept = any of its variants in any language; another name or
             acronym = itself): see :func:`name_anchors`.
         asked_for: the kind of fact asked for (number, date, name, other).
+        meetings: the meetings it names, folded ("2.2", "chisinau"): see
+            :func:`assistant.elements_answer.meeting_terms`.
     """
 
     text: str
@@ -65,6 +68,7 @@ class Question:
     years: tuple[str, ...]
     names: tuple[frozenset[str], ...]
     asked_for: AskedFor
+    meetings: tuple[str, ...] = ()
 
     @property
     def has_anchors(self) -> bool:
@@ -146,4 +150,5 @@ def analyse_question(
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         names=name_anchors(text, terminology),
         asked_for=asked_for(text),
+        meetings=meeting_terms(text),
     )
