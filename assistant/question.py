@@ -26,23 +26,39 @@ _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # number, "when" for a date, "who / which countries" for names. Source: the question
 # types of the quality issue ("a how many / when / who question prefers the sentence
 # holding a number, date or name").
-_ASKS = {
-    "number": re.compile(
-        r"\b(?:how many|how much|what (?:share|percentage|proportion|number|amount|sum)"
-        r"|combien|quel(?:le)?s? (?:est le |sont les )?(?:nombre|part|pourcentage|montant|somme)"
-        r"|cuant[oa]s?|que (?:porcentaje|proporcion|numero|cantidad|suma|monto))\b"
-    ),
-    "date": re.compile(
-        r"\b(?:when|what year|which year|what date|since when|quand|en quelle annee"
-        r"|a quelle date|quelle annee|depuis quand|cuando|en que (?:ano|fecha)"
-        r"|que (?:ano|fecha)|desde cuando)\b"
-    ),
-    "name": re.compile(
-        r"\b(?:who|whom|which (?:countries|country|states|organi[sz]ations?|agenc\w+)"
-        r"|qui|quels? (?:pays|etats|organisations?)|quelles? (?:organisations?|agences?)"
-        r"|quien(?:es)?|que (?:paises|estados|organizaciones|organismos))\b"
-    ),
+_OPENERS = {
+    "number": r"how many|how much|what (?:share|percentage|proportion|number|amount|sum)"
+    r"|combien|quel(?:le)?s? (?:est le |sont les )?(?:nombre|part|pourcentage|montant|somme)"
+    r"|cuant[oa]s?|que (?:porcentaje|proporcion|numero|cantidad|suma|monto)",
+    "date": r"when|what year|which year|what dates?|since when|quand|en quelle annee"
+    r"|a quelles? dates?|quelle annee|depuis quand|cuando|en que (?:ano|fecha)"
+    r"|que (?:ano|fecha)s?|desde cuando",
+    "name": r"who|whom|which (?:countries|country|states|organi[sz]ations?|agenc\w+)"
+    r"|qui|quels? (?:pays|etats|organisations?)|quelles? (?:organisations?|agences?)"
+    r"|quien(?:es)?|que (?:paises|estados|organizaciones|organismos)",
 }
+_CLAUSE_START = (
+    r"(?:^|[¿,;:]\s*)(?:(?:and|but|et|mais|y|pero)\s+)?"
+    r"(?:(?:by|in|for|from|since|until|at|to|a|en|pour|depuis|jusqu'a|de|desde|hasta|para"
+    r"|por|durante)\s+)?"
+)
+# An opener asks only where a question's clause starts (the start, after "¿" or a
+# comma: "According to the report, how many…", "¿Desde cuándo…"), or right before the
+# question mark ("…a été créé quand ?"): elsewhere "when", "cuando", "qui" join clauses
+# ("What is asked about plans when trainees…", "Qu'est-ce qui…").
+_ASKS = {
+    kind: re.compile(rf"{_CLAUSE_START}(?:{alt})\b|\b(?:{alt})\s*\?")
+    for kind, alt in _OPENERS.items()
+}
+_INTERROGATIVE_CLAUSE = re.compile(
+    r"[¿,;:]\s*(?:\w+\s+)?"
+    r"(?:what|which|how|who|whom|when|where|why|que|qu'|quel\w*|qui|quand|comment|ou"
+    r"|pourquoi|combien|cual\w*|quien\w*|cuando|como|donde|cuant\w*|por que)\b"
+)
+"""A later clause that is itself a question ("When displacement cannot be prevented,
+what…", "Según el informe, ¿cuántos…"): it alone says what is asked for; the clauses
+before it set the scene. A clause joined by "and" asks too, so it does not count here
+("How many workshops, and in which countries?" asks for a number first)."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +100,14 @@ def asked_for(text: str) -> AskedFor:
 
     Returns:
         ``number`` ("how many", "combien", "cuántos"), ``date`` ("when", "quand",
-        "cuándo"), ``name`` ("who", "which countries", "quién") or ``other``.
+        "cuándo"), ``name`` ("who", "which countries", "quién") or ``other``: read from
+        the last clause that is itself a question, at a clause start or before "?"
+        (:data:`_ASKS`).
     """
     folded = fold_words(text)
+    clauses = [m.start() for m in _INTERROGATIVE_CLAUSE.finditer(folded)]
+    if clauses:
+        folded = folded[clauses[-1] :]
     for kind in ("number", "date", "name"):
         if _ASKS[kind].search(folded):
             return kind  # type: ignore[return-value]

@@ -82,6 +82,15 @@ def test_instruction_detector_is_shared_and_spans_the_paragraph() -> None:
         ("Which countries co-chaired the Marseille workshop?", "name"),
         ("¿Quién financia la consulta?", "name"),
         ("What does mainstreaming migration mean?", "other"),
+        # an opener heads a clause; elsewhere "when", "cuando", "qui" join clauses
+        ("What is asked about fallback plans when trainees cannot leave?", "other"),
+        ("Qu'est-ce qui a motivé la création du Forum ?", "other"),
+        ("When displacement cannot be prevented, what must be avoided?", "other"),
+        ("Cuando no se pueden evitar los desplazamientos, ¿qué hay que impedir?", "other"),
+        ("Según el informe, ¿cuántos procesos consultivos existen?", "number"),
+        ("How many workshops were held, and in which countries?", "number"),
+        ("Le Forum a été créé quand ?", "date"),
+        ("Pour quand l'adoption du pacte était-elle attendue ?", "date"),
     ],
 )
 def test_asked_for_reads_the_question_opener(q: str, kind: str) -> None:
