@@ -186,3 +186,49 @@ def test_source_card_shows_the_paragraph_locator(browser, app_url: str) -> None:
     assert re.search(r"paras?\. \d+", head), head
     page.screenshot(path=str(ARTIFACTS / "ui-card-locator.png"), full_page=True)
     page.context.close()
+
+
+CONTRAST_JS = """el => {
+  const rgb = c => c.match(/[0-9.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let bg = null, alpha = 1;
+  for (let e = el; e; e = e.parentElement) {
+    const s = getComputedStyle(e); alpha *= Number(s.opacity);
+    const c = rgb(s.backgroundColor); if (!bg && (c.length < 4 || c[3] === 1)) bg = c;
+  }
+  bg = bg || [255, 255, 255];
+  const fg = rgb(getComputedStyle(el).color).slice(0, 3).map((v, i) => v * alpha + bg[i] * (1 - alpha));
+  const [a, b] = [lum(fg), lum(bg)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+"""WCAG contrast ratio of an element's text on its first opaque background, the opacity
+of its ancestors blended in (Gradio dims chat text to 0.8)."""
+
+
+def test_citation_markers_and_card_numbers_have_contrast(browser, app_url: str) -> None:
+    page = _page(browser, app_url)
+    ask_in_page(page, "Quand la première réunion du Forum mondial s'est-elle tenue ?")
+    cite = page.locator("#chat .answer").last.locator("a.cite").first
+    number = page.locator("#sources .card .num").first
+    assert cite.evaluate(CONTRAST_JS) >= 4.5
+    assert number.evaluate(CONTRAST_JS) >= 4.5
+    page.context.close()
+
+
+def test_documents_table_is_not_monospace(browser, app_url: str) -> None:
+    page = _page(browser, app_url)
+    page.get_by_role("tab", name="Documents").click()
+    cell = page.locator("#doc-table .body-cell span.text, #doc-table td span").first
+    cell.wait_for()
+    assert "mono" not in cell.evaluate("e => getComputedStyle(e).fontFamily").lower()
+    page.context.close()
+
+
+def test_language_link_opens_the_settings_panel_in_this_tab(browser, app_url: str) -> None:
+    page = _page(browser, app_url)
+    page.locator("#lang-switch a").click()
+    page.get_by_role("dialog").get_by_label("Language").wait_for()
+    assert len(page.context.pages) == 1
+    page.context.close()

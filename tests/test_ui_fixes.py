@@ -138,3 +138,22 @@ def test_reads_run_concurrently_and_writers_one_at_a_time(settings: Settings) ->
         assert fns[name].concurrency_limit == 1, name
         assert fns[name].concurrency_id == WRITE_CONCURRENCY_ID, name
     assert demo.write_token == "t"  # type: ignore[attr-defined]
+
+
+def test_api_mistake_is_one_log_line_not_a_traceback(settings: Settings, capsys) -> None:
+    app = App(settings)
+    for call in (lambda: app.api_search(""), lambda: app.api_ask("  ")):
+        with pytest.raises(gr.Error, match="empty query") as raised:
+            call()
+        assert raised.value.print_exception is False  # Gradio prints no traceback
+    assert capsys.readouterr().err.count("gfmd: QueryError: empty query") == 2
+
+
+def test_title_ending_with_its_year_is_not_given_it_twice() -> None:
+    from ui.render import titled
+
+    title = "Migrations internationales et développement : rapport (2008)"
+    assert titled(title, 2008) == title
+    assert titled(title, "2008") == title
+    assert titled("Module III synthesis", 2011) == "Module III synthesis (2011)"
+    assert titled("Module III synthesis", None) == "Module III synthesis"

@@ -115,9 +115,11 @@ CSS = """
 .sources-panel .card {border:1px solid var(--border-color-primary); border-radius:8px;
   padding:8px 10px; margin:6px 0; background:var(--background-fill-secondary);}
 .sources-panel .card.flash {outline:3px solid var(--color-accent);}
-.card-head .num {font-weight:700; color:var(--color-accent);}
-.card-head .f-title {font-weight:600;}
-.card-meta span {display:inline-block; font-size:0.85em; color:#374151;}
+.card-head .num {font-weight:700; color:#9a3412;}
+.card-head .f-title, .group-head .f-title {font-weight:600;}
+.card-meta span {font-size:0.85em; color:#374151;}
+.card-meta span.f-locator {white-space:nowrap;}
+#chat .prose.chatbot.md {opacity:1;}
 .excerpt {white-space:pre-wrap; font-size:0.92em; line-height:1.45;}
 .excerpt .ctx {color:#4b5563;}
 mark {background:#ffe58a; color:inherit; padding:0 1px;}
@@ -137,10 +139,13 @@ a.cite:hover::after, a.cite:focus::after {content:attr(title); position:absolute
 .card-head .card-meta span, .group-head .card-meta span {margin-left:6px;}
 .card-head .card-meta span:before, .group-head .card-meta span:before {content:"· ";}
 .card-group {border-left:3px solid var(--border-color-primary); padding-left:6px; margin:6px 0;}
-.group-head {font-weight:600;} .group-head .f-count {font-weight:400; color:#374151;}
+.group-head {font-weight:600;}
+.group-head .f-count, .group-head > .f-locator {font-weight:400; color:#374151;}
 .card-section {font-size:0.85em; color:#374151; margin:4px 0;}
 .corpus-summary {font-size:0.95em;}
-#doc-table table, #doc-table td, #doc-table th {font-family:var(--font) !important;}
+#doc-table table, #doc-table td, #doc-table th, #doc-table .virtual-row,
+#doc-table .cell-wrap, #doc-table .header-table, #ingest-results .virtual-row,
+#ingest-results .cell-wrap, #ingest-results .header-table {font-family:var(--font) !important;}
 #doc-table th {word-break:normal; overflow-wrap:normal; hyphens:none;}
 .browse .el-doc {margin-bottom:18px;}
 .browse .el-heading {font-weight:600; margin-top:8px;}
@@ -156,9 +161,9 @@ HEAD = """
 <script>
 document.addEventListener('click', function (ev) {
   var sw = ev.target && ev.target.closest ? ev.target.closest('#lang-switch a') : null;
-  if (sw) {  // Gradio's Settings panel (language), keeping ?token= of the address
-    var q = new URLSearchParams(window.location.search); q.set('view', 'settings');
-    sw.setAttribute('href', '?' + q.toString());
+  if (sw) {  // Gradio's Settings panel (language) in this tab: its footer button
+    var settings = document.querySelector('footer button.settings, button.settings');
+    if (settings) { ev.preventDefault(); ev.stopPropagation(); settings.click(); }
     return;
   }
   var a = ev.target && ev.target.closest ? ev.target.closest('a.cite') : null;
@@ -193,7 +198,8 @@ new MutationObserver(function () {
 """
 """Page script: a click on a citation marker [n] opens its source card and scrolls to it;
 a document shown at a span ("open in document") scrolls to that span; the chat follows
-the newest answer; the language link opens Gradio's Settings panel keeping the token."""
+the newest answer; the language link opens Gradio's Settings panel in the same tab (its
+footer button; the link itself would open a new tab without the panel)."""
 
 OPEN_CONTEXT_JS = """
 element.addEventListener('click', (ev) => {
@@ -691,7 +697,8 @@ class App:
             )
             hits = search(req.question, k=req.k, filters=req.filters, res=self.res())
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         return {"query": query, "hits": [h.to_json() for h in hits]}
 
     def api_ask(
@@ -725,7 +732,8 @@ class App:
             )
             answer = ask(req.question, filters=req.filters, res=self.res(), llm=self.llm)
         except GfmdError as exc:
-            raise gr.Error(str(exc)) from None
+            _log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
         return answer.to_json()
 
 
@@ -871,7 +879,7 @@ def build_app(
                     interactive=False,
                     elem_id="doc-table",
                     wrap=True,
-                    column_widths=["28%", "7%", "18%", "9%", "9%", "7%", "9%", "9%", "4%"],
+                    column_widths=["24%", "6%", "17%", "9%", "8%", "6%", "8%", "8%", "14%"],
                 )
                 with gr.Row():
                     d_pick = gr.Dropdown(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.models import NO_LOCATOR, Answer, Filters, Hit, json_locator
-from ui.render import KIND_LABELS, SECTION_CHARS
+from ui.render import KIND_LABELS, SECTION_CHARS, titled
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_<>|~"})
 
@@ -31,7 +31,7 @@ def citation_line(hit: Hit) -> str:
     pages nor paragraph numbers; the section is its innermost heading (at most
     :data:`ui.render.SECTION_CHARS` characters), not the whole path."""
     j = hit.to_json()
-    head = f"{j['title']}" + (f" ({j['year']})" if j["year"] else "")
+    head = titled(j["title"], j["year"])
     head += f", {json_locator(j) or NO_LOCATOR}"
     section = j["section"].rsplit(" > ", 1)[-1]
     if len(section) > SECTION_CHARS:

@@ -70,6 +70,15 @@ def esc(text: object) -> str:
     )
 
 
+def titled(title: str, year: object) -> str:
+    """``"Title (2011)"``; the title alone when it already ends with its year in
+    parentheses (the UN report is titled "… rapport du Secrétaire général (2008)")."""
+    if year is None or year == "":
+        return title
+    suffix = f"({year})"
+    return title if title.rstrip().endswith(suffix) else f"{title} {suffix}"
+
+
 def pages_label(page_start: int | None, page_end: int | None) -> str:
     """``"p. 4"``, ``"pp. 4-5"`` or ``""`` when the source has no pages."""
     if page_start is None:
@@ -329,11 +338,15 @@ def card_header(
     fields = dict(citation_fields(card.hit, meta, lang))
     if locator is not None:
         fields["locator"] = locator
-    year = f" ({fields['year']})" if "year" in fields else ""
+    title = titled(fields.get("title", ""), fields.get("year"))
     keys = ("meeting", "kind", "locator") if with_locator else ("meeting", "kind")
-    rest = "".join(f'<span class="f-{k}">{esc(fields[k])}</span>' for k in keys if k in fields)
+    rest = "".join(
+        f'<span class="f-{k}" title="{esc(fields[k])}">{esc(fields[k])}</span>'
+        for k in keys
+        if k in fields
+    )
     return (
-        f'<span class="f-title">{esc(fields.get("title", ""))}{esc(year)}</span>'
+        f'<span class="f-title" title="{esc(title)}">{esc(title)}</span>'
         f'<span class="card-meta">{rest}</span>'
     )
 
@@ -479,7 +492,12 @@ def turn_sources_html(
             parts.append(card_html(members[0], store, lang=lang))
             continue
         no_pages = all(not json_locator(c.hit.to_json()) for c in members)
-        note = f' <span class="f-locator">· {esc(t("no_locator", lang))}</span>' if no_pages else ""
+        no_locator = esc(t("no_locator", lang))
+        note = (
+            f' <span class="f-locator" title="{no_locator}">· {no_locator}</span>'
+            if no_pages
+            else ""
+        )
         parts.append(
             f'<div class="card-group"><div class="group-head">{key[0]} '
             f'<span class="f-count">{esc(t("items", lang, n=len(members)))}</span>{note}</div>'
@@ -541,10 +559,9 @@ def elements_html(elements: Sequence[Element], store: Store) -> str:
         first = doc_els[0]
         meta = _CACHE.meta(store, doc_id)
         doc_text = _CACHE.document(store, doc_id).text
-        year = f" ({first.year})" if first.year else ""
         facts = " · ".join(x for x in (meta.meeting if meta else None, doc_id) if x)
         out.append(
-            f'<section class="el-doc"><h3>{esc(first.title)}{esc(year)}</h3>'
+            f'<section class="el-doc"><h3>{esc(titled(first.title, first.year))}</h3>'
             f'<div class="doc-meta">{esc(facts)}</div>'
         )
         for meeting, meeting_group in groupby(doc_els, key=lambda e: e.meeting):
@@ -675,9 +692,8 @@ def doc_choices(store: Store) -> list[tuple[str, str]]:
     """(label, doc id) pairs for document pickers, labels ``"Title (year)"``."""
     out = []
     for d in store.documents():
-        year = f" ({d.meta.year})" if d.meta.year else ""
         title = d.meta.title if len(d.meta.title) <= 80 else d.meta.title[:77] + "…"
-        out.append((f"{title}{year}", d.meta.doc_id))
+        out.append((titled(title, d.meta.year), d.meta.doc_id))
     return out
 
 
