@@ -206,7 +206,8 @@ def element_list_answer(
         request: what :func:`assistant.elements_answer.detect_element_request` found in it.
         res: loaded resources.
         q_lang: the question's language.
-        filters: documents and years restrict the lists.
+        filters: every filter restricts the lists (documents, years, languages, kinds,
+            meeting: a list outside the filters is never answered).
 
     Returns:
         The answer, or None when the question is not such a request or names no meeting
@@ -214,12 +215,15 @@ def element_list_answer(
     """
     if request is None or request.kind is None or not request.meeting_terms:
         return None
+    if filters.kinds and request.kind not in filters.kinds:
+        return None
     elements = [
         e
-        for e in res.store.elements(kind=request.kind)
+        for e in res.store.elements(kind=request.kind, meeting=filters.meeting or None)
         if (not filters.doc_ids or e.doc_id in filters.doc_ids)
         and (filters.year_min is None or (e.year is not None and e.year >= filters.year_min))
         and (filters.year_max is None or (e.year is not None and e.year <= filters.year_max))
+        and (not filters.languages or e.language in filters.languages)
     ]
     groups = select_meeting_elements(request, elements)
     if not groups:
@@ -268,23 +272,30 @@ _KIND_NAMES = {
     },
 }
 _NO_MEETING_LIST = {
-    "en": "No list of {kind} was found for a meeting matching “{terms}”; the closest material follows.",
-    "fr": "Aucune liste de {kind} n’a été trouvée pour une réunion correspondant à « {terms} » ; voici les passages les plus proches.",
-    "es": "No se encontró ninguna lista de {kind} para una reunión que corresponda a «{terms}»; siguen los pasajes más cercanos.",
+    "en": "No list of {kind} was found for a meeting matching “{terms}”",
+    "fr": "Aucune liste de {kind} n’a été trouvée pour une réunion correspondant à « {terms} »",
+    "es": "No se encontró ninguna lista de {kind} para una reunión que corresponda a «{terms}»",
+}
+_CLOSEST_FOLLOWS = {
+    "en": "; the closest material follows.",
+    "fr": " ; voici les passages les plus proches.",
+    "es": "; siguen los pasajes más cercanos.",
 }
 
 
 def unmatched_meeting_notice(
-    request: ElementRequest | None, question_language: str | None
+    request: ElementRequest | None, question_language: str | None, *, closest: bool = True
 ) -> str | None:
     """The message for a request naming a meeting whose list the store does not have
-    (called when :func:`element_list_answer` found none), or None for other questions."""
+    (called when :func:`element_list_answer` found none), or None for other questions.
+    ``closest``: whether closest material follows (the message says so only then)."""
     if request is None or request.kind is None or not request.meeting_terms:
         return None
     lang = question_language if question_language in _NO_MEETING_LIST else "en"
-    return _NO_MEETING_LIST[lang].format(
+    text = _NO_MEETING_LIST[lang].format(
         kind=_KIND_NAMES[lang][request.kind], terms=" ".join(request.meeting_terms)
     )
+    return text + (_CLOSEST_FOLLOWS[lang] if closest else ".")
 
 
 def retrieve(
@@ -450,7 +461,7 @@ def ask_stream(
     q = understand(standalone, res)
     hits = retrieve(q, request, res, filters)
     hits = (reranker or default_reranker()).rerank(q, hits)
-    unmatched = unmatched_meeting_notice(request, q.language)
+    unmatched = unmatched_meeting_notice(request, q.language, closest=bool(hits))
 
     def fallback() -> Answer:
         answer = extractive_answer(q, hits, res)

@@ -109,6 +109,25 @@ def test_api_takes_the_meeting_filter(settings: Settings) -> None:
     assert app.api_ask("diaspora", meeting="Batumi")["status"] == "not_found"
 
 
+def test_meeting_filter_holds_when_the_question_names_another_meeting(settings: Settings) -> None:
+    app = App(settings)
+    question = "Quels sont les messages essentiels de l'atelier de Chisinau ?"
+    assert app.api_ask(question)["status"] == "answered"
+    assert app.api_ask(question, meeting="Chisinau")["status"] == "answered"
+    filtered = app.api_ask(question, meeting="Batumi")
+    assert filtered["status"] == "not_found" and filtered["citations"] == []
+
+
+def test_no_list_notice_offers_closest_material_only_when_there_is_some(
+    settings: Settings,
+) -> None:
+    got = App(settings).api_ask(
+        "Quels sont les messages essentiels de l'atelier de Batumi ?", year_min=2030
+    )
+    assert got["status"] == "not_found" and got["closest"] == []
+    assert "« batumi »" in got["notice"] and "plus proches" not in got["notice"]
+
+
 def test_export_records_filters(settings: Settings) -> None:
     outputs = _run_chat(App(settings), "transferts de fonds pauvreté", year_min="2011")
     [turn] = _last(outputs, 2)
