@@ -232,3 +232,76 @@ def test_language_link_opens_the_settings_panel_in_this_tab(browser, app_url: st
     page.get_by_role("dialog").get_by_label("Language").wait_for()
     assert len(page.context.pages) == 1
     page.context.close()
+
+
+def test_theme_text_has_contrast(browser, app_url: str) -> None:
+    page = _page(browser, app_url)
+    checked = {
+        "selected tab": page.locator("button[role=tab][aria-selected=true]").first,
+        "Ask button": page.locator("#ask-btn"),
+        "footer API link": page.locator("footer button.show-api"),
+        "footer Settings link": page.locator("footer button.settings"),
+    }
+    ratios = {what: loc.evaluate(CONTRAST_JS) for what, loc in checked.items()}
+    page.get_by_role("tab", name="Documents").click()
+    ratios["Add button"] = page.locator("#ingest").evaluate(CONTRAST_JS)
+    assert all(r >= 4.5 for r in ratios.values()), ratios
+    page.context.close()
+
+
+def test_documents_table_headers_follow_the_language(browser, app_url: str) -> None:
+    page = _page(browser, app_url, locale="fr-FR")
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#doc-table th')].some(t => /titre/.test(t.innerText))"
+    )
+    headers = [_norm(h) for h in page.locator("#doc-table th").all_inner_texts()]
+    assert "année" in " ".join(headers) and "title" not in headers, headers
+    page.context.close()
+
+
+def test_language_switched_in_settings_relabels_tabs_summary_and_examples(
+    browser, app_url: str
+) -> None:
+    page = _page(browser, app_url)
+    page.locator("#corpus-summary").get_by_text(re.compile(r"\d+ documents")).wait_for()
+    page.locator("footer button.settings").click()
+    page.get_by_role("dialog").get_by_label("Language").click()
+    page.get_by_role("option", name="Français").click()
+    page.wait_for_function("document.documentElement.lang === 'fr'")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button[role=tab]')]"
+        ".map(b => b.innerText.trim()).join('|') === 'Questions|Parcourir|Documents'",
+        timeout=10_000,
+    )
+    page.wait_for_function(  # the user stays on the tab they were on
+        "() => document.querySelector('button[role=tab][aria-selected=true]')"
+        ".innerText.trim() === 'Questions'",
+        timeout=10_000,
+    )
+    page.locator("#corpus-summary").get_by_text("Le corpus").wait_for()
+    page.locator("#examples").get_by_text("messages essentiels de l'atelier").first.wait_for()
+    page.get_by_role("dialog").locator("button").first.click()  # close the panel
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#doc-table th')].some(t => /année/.test(t.innerText))"
+    )
+    page.context.close()
+
+
+def test_source_card_header_takes_at_most_two_lines(browser, app_url: str) -> None:
+    page = _page(browser, app_url)
+    ask_in_page(page, "Où et quand la première réunion du Forum mondial s'est-elle tenue ?")
+    heads = page.locator("#sources .card-head")
+    heads.first.wait_for()
+    width = heads.first.evaluate("e => e.getBoundingClientRect().width")
+    assert width < 450, width  # the ~430 px sources panel beside the chat at 1400 px
+    for head in heads.all():
+        lines = head.evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert lines <= 2.3, (lines, head.inner_text())
+        title = head.locator(".f-title")
+        full = title.get_attribute("title") or ""
+        assert len(title.inner_text()) >= min(len(full), 20), (title.inner_text(), full)
+    page.context.close()

@@ -550,7 +550,7 @@ def test_remove_then_refresh_drops_stale_selections(settings: Settings) -> None:
     f_docs, f_langs, b_docs, table, pick = app.refresh(["a", "b"], ["fr", "en"], ["b"], "b")
     assert f_docs["value"] == ["a"] and [c[1] for c in f_docs["choices"]] == ["a"]
     assert f_langs["value"] == ["fr"] and b_docs["value"] == [] and pick["value"] is None
-    assert [row[-1] for row in table] == ["a"]
+    assert [row[-1] for row in table["data"]] == ["a"]
     import gradio as gr
 
     with pytest.raises(gr.Error, match="unknown document"):

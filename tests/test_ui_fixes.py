@@ -10,11 +10,13 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from assistant.retrieve import search
 from gfmd.errors import QueryError
 from gfmd.settings import Settings
 from tests.test_ui import _last, _run_chat, build_index
-from ui.app import App, Turn, make_filters
+from ui.app import DOC_COLUMNS, App, Turn, launch_kwargs, make_filters
 from ui.export import conversation_markdown
+from ui.render import SHORT_TITLE_CHARS, short_meeting, short_title
 from ui.uploads import ingest_uploads
 
 
@@ -176,3 +178,75 @@ def test_title_ending_with_its_year_is_not_given_it_twice() -> None:
     assert titled(title, "2008") == title
     assert titled("Module III synthesis", 2011) == "Module III synthesis (2011)"
     assert titled("Module III synthesis", None) == "Module III synthesis"
+
+
+# ------------------------------------------------- remaining gaps of the browser check
+def _theme_colour(theme: object, name: str) -> str:
+    """A theme variable resolved through its ``*other_variable`` references to a colour."""
+    value = str(getattr(theme, name))
+    while value.startswith("*"):
+        value = str(getattr(theme, value[1:]))
+    return {"white": "#ffffff", "black": "#000000"}.get(value, value)
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two ``#rrggbb`` colours."""
+
+    def lum(hex_: str) -> float:
+        rgb = [int(hex_.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    a, b = sorted((lum(fg), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def test_theme_text_has_contrast_on_its_background() -> None:
+    theme = launch_kwargs(Settings())["theme"]
+    white = "#ffffff"
+    pairs = {
+        "primary button": ("button_primary_text_color", "button_primary_background_fill"),
+        "hovered primary button": (
+            "button_primary_text_color",
+            "button_primary_background_fill_hover",
+        ),
+    }
+    for what, (fg, bg) in pairs.items():
+        ratio = _contrast(_theme_colour(theme, fg), _theme_colour(theme, bg))
+        assert ratio >= 4.5, (what, ratio)
+    for what, fg in {"selected tab": "color_accent", "footer": "body_text_color_subdued"}.items():
+        ratio = _contrast(_theme_colour(theme, fg), white)
+        assert ratio >= 4.5, (what, ratio)
+
+
+def test_documents_table_headers_follow_the_ui_language(settings: Settings) -> None:
+    table = App(settings).refresh(None, None, None, None, "fr-FR")[3]
+    assert table["headers"][:3] == ["titre", "année", "réunion"]
+    assert App(settings).refresh(None, None, None, None, "es")[3]["headers"][1] == "año"
+    english = App(settings).refresh()[3]
+    assert english["headers"] == DOC_COLUMNS and [r[-1] for r in english["data"]] == ["a", "b"]
+
+
+def test_card_header_uses_short_title_and_meeting_with_full_tooltips() -> None:
+    long = (
+        "Rapport de synthèse du Module III : Outils pour des politiques migratoires et de "
+        "développement reposant sur des faits probants"
+    )
+    assert short_title(long) == "Rapport de synthèse du Module III"
+    cut = short_title("Document de réflexion de la coprésidence germano-marocaine du FMMD")
+    assert cut.endswith("…") and len(cut) <= SHORT_TITLE_CHARS and " " in cut
+    assert not cut.startswith("Rap…")
+    assert short_meeting("FMMD 2011 (présidence suisse)") == "FMMD 2011"
+    assert short_meeting("OIM, Comité permanent des programmes et des finances") == "OIM"
+
+
+def test_card_header_html_shows_the_short_forms(settings: Settings) -> None:
+    from assistant.retrieve import resources
+    from ui import render
+
+    res = resources(settings)
+    hit = search("transferts de fonds", k=1, res=res)[0]
+    head = render.card_header(render.Card("src-0-1", 1, hit, None), res.store)
+    j = hit.to_json()
+    full, short = render.titled(j["title"], j["year"]), short_title(j["title"])
+    assert f'title="{render.esc(full)}">{render.esc(render.titled(short, j["year"]))}<' in head

@@ -70,6 +70,13 @@ DOC_COLUMNS = [
     "elements",
     "id",
 ]
+
+
+def doc_headers(ui_lang: str | None = None) -> list[str]:
+    """The corpus table's column headers (:data:`DOC_COLUMNS`) in the UI language."""
+    return [t(f"col_{c}", ui_lang) for c in DOC_COLUMNS]
+
+
 RESULT_COLUMNS = ["file", "status", "document", "reason", "pages", "passages", "elements"]
 
 CHAT_CONCURRENCY = 4
@@ -107,6 +114,21 @@ STREAM_INTERVAL_S = 0.05
 faster are sent together (an extractive answer's tokens all arrive at once; a chat model
 yields ~20-50 per second), so the browser re-renders at most 20 times a second."""
 
+THEME = gr.themes.Default(primary_hue="orange").set(
+    color_accent="*primary_700",
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_hover="*primary_800",
+    button_primary_background_fill_dark="*primary_700",
+    button_primary_background_fill_hover_dark="*primary_800",
+    button_primary_text_color="white",
+    button_primary_text_color_dark="white",
+    body_text_color_subdued="*neutral_600",
+)
+"""Gradio's default theme with text contrast of at least 4.5:1 (WCAG 2.1 AA, 1.4.3): the
+selected tab's text and the accent are orange 700 (5.2:1 on white, orange 500 is 2.8:1),
+primary buttons white on orange 700 (5.2:1; on orange 500, 2.8:1) and subdued text
+(footer links, hints) neutral 600 (neutral 400 is 1.9:1)."""
+
 NO_INDEX = (
     "No index yet: add reports in the Documents tab, or run 'gfmd ingest' and reload the page."
 )
@@ -117,7 +139,8 @@ CSS = """
 .sources-panel .card.flash {outline:3px solid var(--color-accent);}
 .card-head .num {font-weight:700; color:#9a3412;}
 .card-head .f-title, .group-head .f-title {font-weight:600;}
-.card-meta span {font-size:0.85em; color:#374151;}
+.card-head {line-height:1.35;}
+.card-meta span {font-size:0.8em; color:#374151;}
 .card-meta span.f-locator {white-space:nowrap;}
 #chat .prose.chatbot.md {opacity:1;}
 .excerpt {white-space:pre-wrap; font-size:0.92em; line-height:1.45;}
@@ -143,6 +166,7 @@ a.cite:hover::after, a.cite:focus::after {content:attr(title); position:absolute
 .group-head .f-count, .group-head > .f-locator {font-weight:400; color:#374151;}
 .card-section {font-size:0.85em; color:#374151; margin:4px 0;}
 .corpus-summary {font-size:0.95em;}
+#relocalise, .relocalise {display:none !important;}
 #doc-table table, #doc-table td, #doc-table th, #doc-table .virtual-row,
 #doc-table .cell-wrap, #doc-table .header-table, #ingest-results .virtual-row,
 #ingest-results .cell-wrap, #ingest-results .header-table {font-family:var(--font) !important;}
@@ -188,6 +212,32 @@ new MutationObserver(function () {
     if (log) log.scrollTop = log.scrollHeight;
   }
 }).observe(document.documentElement, {childList: true, subtree: true});
+var shownLang = document.documentElement.lang;
+new MutationObserver(function () {
+  var lang = document.documentElement.lang;
+  if (lang === shownLang) return;
+  shownLang = lang;
+  if (!document.querySelector('[role=dialog]')) return;  // not a switch in Settings
+  // the server re-renders its strings (corpus summary, examples, table headers)
+  var again = document.querySelector('#relocalise');
+  if (again) again.click();
+  // Gradio re-translates a tab's label only once the tab is shown: show each in turn,
+  // one after the other (buttons are re-rendered: look each up when clicking it)
+  var tab = function (id) { return document.querySelector('button[role=tab][data-tab-id="' + id + '"]'); };
+  var ids = Array.prototype.map.call(document.querySelectorAll('button[role=tab]'),
+    function (b) { return b.getAttribute('data-tab-id'); });
+  var current = document.querySelector('button[role=tab][aria-selected=true]');
+  if (current) ids.push(current.getAttribute('data-tab-id'));
+  var step = function (i, waited) {
+    if (i >= ids.length) return;
+    var b = tab(ids[i]);
+    if (!b) return step(i + 1, 0);
+    if (waited === 0) b.click();
+    if (b.getAttribute('aria-selected') === 'true' || waited > 2000) return setTimeout(function () { step(i + 1, 0); }, 30);
+    setTimeout(function () { step(i, waited + 30); }, 30);
+  };
+  step(0, 0);
+}).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
 new MutationObserver(function () {
   var t = document.getElementById('doc-target');
   if (!t || t.getAttribute('data-shown')) return;
@@ -199,7 +249,10 @@ new MutationObserver(function () {
 """Page script: a click on a citation marker [n] opens its source card and scrolls to it;
 a document shown at a span ("open in document") scrolls to that span; the chat follows
 the newest answer; the language link opens Gradio's Settings panel in the same tab (its
-footer button; the link itself would open a new tab without the panel)."""
+footer button; the link itself would open a new tab without the panel). A language
+chosen in that panel re-renders the server's strings (the hidden ``#relocalise`` button)
+and shows each tab once: Gradio 6.31 re-translates the label of a tab not on screen only
+when it is shown."""
 
 OPEN_CONTEXT_JS = """
 element.addEventListener('click', (ev) => {
@@ -531,6 +584,7 @@ class App:
         f_langs: list[str] | None = None,
         b_docs: list[str] | None = None,
         pick: str | None = None,
+        ui_lang: str | None = None,
     ) -> tuple[Any, ...]:
         """Choices and tables that depend on the corpus (after load, ingest, removal).
 
@@ -538,16 +592,20 @@ class App:
             f_docs, f_langs, b_docs, pick: the current selections of the chat's document
                 and language filters, the Browse tab's documents and the viewer's document;
                 selections the index no longer has are dropped.
+            ui_lang: the page's language: the corpus table's column headers follow it
+                (Gradio's i18n does not translate a Dataframe's headers).
 
         Returns:
-            Updates of (chat documents, chat languages, browse documents, corpus table,
-            viewer document).
+            Updates of (chat documents, chat languages, browse documents, corpus table
+            ``{"headers", "data"}``, viewer document).
         """
+        headers = doc_headers(ui_lang)
         try:
             store = self.res().store
         except StoreError:
             empty = gr.update(choices=[], value=[])
-            return empty, empty, empty, [], gr.update(choices=[], value=None)
+            table = {"headers": headers, "data": []}
+            return empty, empty, empty, table, gr.update(choices=[], value=None)
         docs = render.doc_choices(store)
         known = {d for _, d in docs}
         langs = store.languages()
@@ -555,7 +613,7 @@ class App:
             gr.update(choices=docs, value=[d for d in f_docs or () if d in known]),
             gr.update(choices=langs, value=[x for x in f_langs or () if x in langs]),
             gr.update(choices=docs, value=[d for d in b_docs or () if d in known]),
-            render.documents_rows(store),
+            {"headers": headers, "data": render.documents_rows(store)},
             gr.update(choices=docs, value=pick if pick in known else None),
         )
 
@@ -798,6 +856,7 @@ def build_app(
         gr.Markdown(i18n("title"))
         gr.Markdown(i18n("language_switch"), elem_id="lang-switch")
         corpus_md = gr.Markdown(elem_id="corpus-summary", elem_classes="corpus-summary")
+        relocalise = gr.Button("relocalise", elem_id="relocalise", elem_classes="relocalise")
         with gr.Tabs() as tabs:
             with gr.Tab(i18n("tab_ask"), id="ask"), gr.Row():
                 with gr.Column(scale=3):
@@ -943,7 +1002,7 @@ def build_app(
         )
 
         read: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": READ_CONCURRENCY}
-        refresh_inputs = [f_docs, f_langs, b_docs, d_pick]
+        refresh_inputs = [f_docs, f_langs, b_docs, d_pick, ui_lang]
         refresh_outputs = [f_docs, f_langs, b_docs, d_table, d_pick]
         browse_inputs = [b_kinds, b_docs, b_text, ui_lang]
         for trigger in (b_kinds.change, b_docs.change, b_text.submit):
@@ -967,7 +1026,7 @@ def build_app(
         }
         d_ingest.click(
             app.ingest, [d_files, w_token], [d_results, d_summary, d_files], js=TOKEN_JS, **write
-        ).then(app.refresh, refresh_inputs, refresh_outputs, **read).then(
+        ).then(app.refresh, refresh_inputs, refresh_outputs, js=LANG_JS, **read).then(
             app.browse, browse_inputs, b_html, js=LANG_JS, **read
         )
         d_remove.click(
@@ -976,7 +1035,7 @@ def build_app(
             [d_status, d_view],
             js=REMOVE_JS,
             **write,
-        ).then(app.refresh, refresh_inputs, refresh_outputs, **read).then(
+        ).then(app.refresh, refresh_inputs, refresh_outputs, js=LANG_JS, **read).then(
             app.browse, browse_inputs, b_html, js=LANG_JS, **read
         )
         demo.load(
@@ -987,6 +1046,11 @@ def build_app(
         ).then(app.welcome, ui_lang, [corpus_md, examples, sources], **read).then(
             app.refresh, refresh_inputs, refresh_outputs, **read
         ).then(app.browse, browse_inputs, b_html, **read)
+        relocalise.click(
+            lambda lang: app.welcome(lang)[:2], ui_lang, [corpus_md, examples], js=LANG_JS, **read
+        ).then(app.refresh, refresh_inputs, refresh_outputs, js=LANG_JS, **read).then(
+            app.browse, browse_inputs, b_html, js=LANG_JS, **read
+        )
         gr.api(app.api_search, api_name="search", concurrency_limit=READ_CONCURRENCY)
         gr.api(app.api_ask, api_name="ask", concurrency_limit=READ_CONCURRENCY)
     demo.write_token = token  # type: ignore[attr-defined]
@@ -1008,8 +1072,8 @@ year, passages, elements) and refuses when the viewer shows another document."""
 
 def launch_kwargs(settings: Settings, *, share: bool = False) -> dict[str, Any]:
     """Keyword arguments of ``Blocks.launch``: the bind address, the upload size limit,
-    no public link unless ``share``, no server-side rendering or analytics, the UI
-    translations and a footer with the API and the Settings panel (language switch)."""
+    no public link unless ``share``, no server-side rendering or analytics, the theme
+    (:data:`THEME`), the UI translations and a footer with the API and the Settings panel (language switch)."""
     return {
         "server_name": settings.ui.host,
         "server_port": settings.ui.port,
@@ -1019,6 +1083,7 @@ def launch_kwargs(settings: Settings, *, share: bool = False) -> dict[str, Any]:
         "ssr_mode": False,
         "css": CSS,
         "head": HEAD,
+        "theme": THEME,
         "i18n": I18N,
         "footer_links": ["api", "settings"],
         "quiet": True,

@@ -98,6 +98,15 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "add": {"en": "Add to the corpus", "fr": "Ajouter au corpus", "es": "Añadir al corpus"},
     # ---- rendered by the server (see t())
+    "col_title": {"en": "title", "fr": "titre", "es": "título"},
+    "col_year": {"en": "year", "fr": "année", "es": "año"},
+    "col_meeting": {"en": "meeting", "fr": "réunion", "es": "reunión"},
+    "col_type": {"en": "type", "fr": "type", "es": "tipo"},
+    "col_language": {"en": "language", "fr": "langue", "es": "idioma"},
+    "col_pages": {"en": "pages", "fr": "pages", "es": "páginas"},
+    "col_passages": {"en": "passages", "fr": "passages", "es": "pasajes"},
+    "col_elements": {"en": "elements", "fr": "éléments", "es": "elementos"},
+    "col_id": {"en": "id", "fr": "id", "es": "id"},
     "sources": {"en": "Sources", "fr": "Sources", "es": "Fuentes"},
     "retrieved": {
         "en": "Retrieved passages",

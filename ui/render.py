@@ -332,23 +332,66 @@ def card_header(
     with_locator: bool = True,
     locator: str | None = None,
 ) -> str:
-    """The one-line header of a card: title (year) · meeting · kind · locator (``locator``
-    overrides the unit's own)."""
+    """The compact header of a card: short title (year) · short meeting · kind · locator
+    (``locator`` overrides the unit's own); the full title and meeting are tooltips."""
     meta = _CACHE.meta(store, card.hit.passage.doc_id)
     fields = dict(citation_fields(card.hit, meta, lang))
     if locator is not None:
         fields["locator"] = locator
     title = titled(fields.get("title", ""), fields.get("year"))
+    short = titled(short_title(fields.get("title", "")), fields.get("year"))
+    shown = {**fields, "meeting": short_meeting(fields.get("meeting", ""))}
     keys = ("meeting", "kind", "locator") if with_locator else ("meeting", "kind")
     rest = "".join(
-        f'<span class="f-{k}" title="{esc(fields[k])}">{esc(fields[k])}</span>'
+        f'<span class="f-{k}" title="{esc(fields[k])}">{esc(shown[k])}</span>'
         for k in keys
         if k in fields
     )
     return (
-        f'<span class="f-title" title="{esc(title)}">{esc(title)}</span>'
+        f'<span class="f-title" title="{esc(title)}">{esc(short)}</span>'
         f'<span class="card-meta">{rest}</span>'
     )
+
+
+SHORT_TITLE_CHARS = 48
+"""Characters of a title shown in a card header: with the year, meeting and locator in a
+smaller font it fits two lines of the ~430 px sources panel (the full title is the
+tooltip and the document viewer's heading)."""
+
+SHORT_MEETING_CHARS = 40
+"""Characters of a meeting shown in a card header (the full name is the tooltip and is in
+the card's expanded part)."""
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, "…" marking a cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:–-") + "…"
+
+
+def short_title(title: str) -> str:
+    """A title's short form for card headers: the part before a subtitle (" : "), cut at
+    a word to :data:`SHORT_TITLE_CHARS` ("Rapport de synthèse du Module III : Outils
+    pour …" -> "Rapport de synthèse du Module III"); a final parenthesis (a document
+    symbol such as "(OIM SCPF/13)") is kept."""
+    main = re.split(r"\s+:\s+", title.strip(), maxsplit=1)[0]
+    symbol = re.search(r"\s*(\([^()]*\))$", main)  # a document symbol "(OIM SCPF/13)" stays
+    if symbol is None or len(main) <= SHORT_TITLE_CHARS:
+        return _cut(main, SHORT_TITLE_CHARS)
+    head = _cut(main[: symbol.start()], SHORT_TITLE_CHARS - len(symbol.group(1)) - 1)
+    return f"{head} {symbol.group(1)}"
+
+
+def short_meeting(meeting: str) -> str:
+    """A meeting's short form for card headers: its first clause without a parenthesis,
+    cut at a word to :data:`SHORT_MEETING_CHARS` ("FMMD 2011 (présidence suisse)" ->
+    "FMMD 2011"; "OIM, Comité permanent …" -> "OIM")."""
+    main = re.sub(r"\s*\([^)]*\)", "", meeting.split(", ", 1)[0]).strip()
+    return _cut(main or meeting, SHORT_MEETING_CHARS)
 
 
 def group_key(card: Card, store: Store, lang: str = "en") -> tuple[str, str]:
@@ -439,7 +482,7 @@ def card_html(
         f'data-start="{(mark or unit)[0]}" data-end="{(mark or unit)[1]}">'
         f"{esc(t('open_in_document', lang))}</a>"
     )
-    facts = " · ".join(esc(fields[k]) for k in ("language", "doc") if k in fields)
+    facts = " · ".join(esc(fields[k]) for k in ("meeting", "language", "doc") if k in fields)
     return (
         f'<div class="card" id="{esc(card.card_id)}">'
         f'<div class="card-head"><span class="num">[{card.number}]</span> {head_line}</div>'
