@@ -75,11 +75,10 @@ _MONTHS = (
     r"|aout|septembre|octobre|novembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio"
     r"|agosto|septiembre|octubre|noviembre|diciembre)"
 )
-_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b" + _MONTHS + r"\b")
+_YEAR = r"\b(?:1[89]\d\d|20\d\d)\b"
+_DATE = re.compile(_YEAR + r"|\b" + _MONTHS + r"\b")
 _NOT_A_COUNT = re.compile(
-    r"^\s*\d+[.)]\s|\b(?:1[89]\d\d|20\d\d)\b|\b\d{1,2}(?:er|st|nd|rd|th)?(?:\s+de)?\s+"
-    + _MONTHS
-    + r"\b"
+    r"^\s*\d+[.)]\s|" + _YEAR + r"|\b\d{1,2}(?:er|st|nd|rd|th)?(?:\s+de)?\s+" + _MONTHS + r"\b"
 )
 """What holds digits without being an amount: a leading paragraph or list number ("1. "),
 a year, a day of the month ("16 novembre", "5 de mayo")."""
