@@ -1209,26 +1209,48 @@ class EmbeddedReader:
     ) -> list[tuple[int, float]]:
         """BM25 (SQLite FTS5, k1=1.2, b=0.75) of units in ``language`` (None = all)
         matching any of ``tokens`` -> up to ``k`` (unit id, score) pairs passing ``where``,
-        best first, higher is better; ordering and limit inside SQLite."""
+        best first, higher is better.
+
+        FTS5 ranks inside its own module (``ORDER BY rank LIMIT``: about half the time
+        of sorting ``bm25()`` rows joined to ``units`` at 10^5 units, measured
+        2026-12-03). With a language or ``where`` condition, the condition is applied to
+        FTS5's best ``8 * k`` matches; when fewer than ``k`` of those pass (a language
+        or filter that holds for few units), the filtered matches are ranked by a join,
+        so the result is always that of filtering first.
+        """
         terms = sorted({t for t in tokens if t})
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        sql = (
-            "SELECT lexical.rowid, bm25(lexical) AS s FROM lexical"
-            " JOIN units u ON u.unit_id = lexical.rowid WHERE lexical MATCH ?"
-        )
-        args: list[object] = [match]
+        conditions: list[str] = []
+        args: list[object] = []
         if language is not None:
-            sql += " AND u.language = ?"
+            conditions.append("u.language = ?")
             args.append(language)
         if where is not None and not where.empty:
             clause, more = _where_sql(where)
-            sql += f" AND {clause}"
+            conditions.append(clause)
             args += more
-        sql += " ORDER BY s LIMIT ?"
-        args.append(int(k))
-        return [(int(r), -float(s)) for r, s in self.conn.execute(sql, args)]
+        if not conditions:
+            sql = "SELECT rowid, rank FROM lexical WHERE lexical MATCH ? ORDER BY rank LIMIT ?"
+            return [(int(r), -float(s)) for r, s in self.conn.execute(sql, (match, int(k)))]
+        condition = " AND ".join(conditions)
+        limit = 8 * int(k)
+        best = (
+            "SELECT l.rowid, l.rank, l.n FROM (SELECT rowid, rank, count(*) OVER () AS n"
+            " FROM (SELECT rowid, rank FROM lexical WHERE lexical MATCH ? ORDER BY rank"
+            f" LIMIT ?)) l JOIN units u ON u.unit_id = l.rowid WHERE {condition}"
+            " ORDER BY l.rank LIMIT ?"
+        )
+        rows = self.conn.execute(best, [match, limit, *args, int(k)]).fetchall()
+        if len(rows) >= k or (rows and rows[0][2] < limit):
+            return [(int(r), -float(s)) for r, s, _ in rows]
+        joined = (
+            "SELECT lexical.rowid, bm25(lexical) AS s FROM lexical"
+            f" JOIN units u ON u.unit_id = lexical.rowid WHERE lexical MATCH ? AND {condition}"
+            " ORDER BY s LIMIT ?"
+        )
+        return [(int(r), -float(s)) for r, s in self.conn.execute(joined, [match, *args, int(k)])]
 
 
 class _EmptyReader(EmbeddedReader):

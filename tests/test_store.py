@@ -13,7 +13,7 @@ import pytest
 from corpus.analysis import analyze
 from corpus.embeddings import HashingEmbedder
 from corpus.protocol import UnitFilter
-from corpus.store import EmbeddedStore
+from corpus.store import EmbeddedStore, _where_sql
 from gfmd.errors import StoreError
 from gfmd.settings import Settings, StoreSettings
 from tests.factories import make_doc
@@ -174,6 +174,44 @@ def test_lexical_search_limits_inside_sql(settings: Settings) -> None:
         r.conn.set_trace_callback(None)
     assert len(hits) == 5
     assert any("LIMIT" in s and "u.year >= " in s for s in statements)
+
+
+@pytest.mark.parametrize(
+    "language, where",
+    [
+        ("fr", None),  # most units: FTS5's best 8k hold k French ones
+        ("en", None),  # few units: the join fallback
+        (None, UnitFilter(year_min=2015)),  # few units pass the filter
+        ("fr", UnitFilter(year_max=2012)),
+        (None, None),
+    ],
+)
+def test_lexical_search_equals_filtering_first(settings: Settings, language, where) -> None:
+    fr = [
+        make_doc(
+            f"f{i:02d}", [f"La migration {'et la migration ' * (i % 4)}numéro {i}."], year=2010
+        )
+        for i in range(60)
+    ]
+    en = [make_doc(f"e{i}", [f"Migration number {i}."], year=2016, language="en") for i in range(3)]
+    store = build(settings, fr + en)
+    tokens = analyze("migration", "fr") + analyze("migration", "en")
+    with store.reader() as r:
+        got = r.lexical_search(tokens, language, 5, where)
+        clause, args = _where_sql(where) if where is not None else ("1", [])
+        if language is not None:
+            clause, args = f"{clause} AND u.language = ?", [*args, language]
+        match = " OR ".join(f'"{t}"' for t in sorted(set(tokens)))
+        expected = r.conn.execute(
+            "SELECT lexical.rowid, bm25(lexical) FROM lexical JOIN units u ON u.unit_id ="
+            f" lexical.rowid WHERE lexical MATCH ? AND {clause} ORDER BY 2, 1",
+            [match, *args],
+        ).fetchall()
+    assert 0 < len(got) <= 5
+    assert [s for _, s in got] == pytest.approx([-s for _, s in expected[: len(got)]])
+    assert len(got) == min(5, len(expected))
+    best = {uid for uid, s in expected if -s >= got[-1][1] - 1e-9}
+    assert {uid for uid, _ in got} <= best
 
 
 def test_approximate_index_above_the_threshold(tmp_path: Path) -> None:
