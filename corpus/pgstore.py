@@ -47,7 +47,14 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from corpus.analysis import fold
-from corpus.protocol import DocumentInfo, IndexMeta, SentenceVectors, UnitFilter
+from corpus.protocol import (
+    DocumentInfo,
+    IndexMeta,
+    SentenceVectors,
+    UnitFilter,
+    embed_documents,
+    embedding_text,
+)
 from gfmd.errors import StoreError
 from gfmd.settings import Settings
 from ingest.models import (
@@ -571,16 +578,9 @@ def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | 
 
 
 def _unit_texts(doc: IngestedDocument) -> list[str]:
-    from corpus.store import embedding_text
-
     return [embedding_text(passage=p) for p in doc.passages] + [
         embedding_text(element=e) for e in doc.elements
     ]
-
-
-def _sentence_texts(doc: IngestedDocument) -> list[str]:
-    text = doc.document.text
-    return [text[s:e] for p in doc.passages for s, e in p.sentences]
 
 
 class PgStore:
@@ -819,7 +819,7 @@ class PgStore:
         embedded = (
             list(precomputed)
             if precomputed is not None
-            else self._embed_documents(add, vectors, progress)
+            else embed_documents(add, vectors, self.settings.embedding.batch_size, progress)
         )
         if len(embedded) != len(add):
             raise StoreError(f"{len(embedded)} precomputed vectors for {len(add)} documents")
@@ -876,47 +876,6 @@ class PgStore:
         with self._connect() as conn:
             row = conn.execute("SELECT dim FROM index_meta").fetchone()
         return int(row[0]) if row else None
-
-    @staticmethod
-    def _embed_documents(
-        add: Sequence[IngestedDocument],
-        vectors: Callable[[Sequence[str]], np.ndarray],
-        progress: Callable[[int, int], None] | None,
-    ) -> list[tuple[np.ndarray, dict[str, SentenceVectors]]]:
-        unit_texts = [t for d in add for t in _unit_texts(d)]
-        sent_texts = [t for d in add for t in _sentence_texts(d)]
-        total = len(unit_texts) + len(sent_texts)
-        unit_vecs = PgStore._embed(vectors, unit_texts, progress, 0, total)
-        sent_vecs = PgStore._embed(vectors, sent_texts, progress, len(unit_texts), total)
-        out: list[tuple[np.ndarray, dict[str, SentenceVectors]]] = []
-        u = s = 0
-        for d in add:
-            n = len(d.passages) + len(d.elements)
-            sents: dict[str, SentenceVectors] = {}
-            for p in d.passages:
-                m = len(p.sentences)
-                sents[p.passage_id] = SentenceVectors(p.sentences, sent_vecs[s : s + m])
-                s += m
-            out.append((unit_vecs[u : u + n], sents))
-            u += n
-        return out
-
-    @staticmethod
-    def _embed(
-        vectors: Callable[[Sequence[str]], np.ndarray],
-        texts: list[str],
-        progress: Callable[[int, int], None] | None,
-        done: int,
-        total: int,
-    ) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), np.float32)
-        vecs = np.asarray(vectors(texts), dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[0] != len(texts):
-            raise StoreError(f"embedding shape {vecs.shape} for {len(texts)} texts")
-        if progress:
-            progress(done + len(texts), total)
-        return vecs
 
     def _write_tx(
         self,

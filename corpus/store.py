@@ -56,7 +56,14 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from corpus.analysis import analyze, fold
-from corpus.protocol import DocumentInfo, IndexMeta, SentenceVectors, UnitFilter
+from corpus.protocol import (
+    DocumentInfo,
+    IndexMeta,
+    SentenceVectors,
+    UnitFilter,
+    embed_documents,
+    embedding_text,
+)
 from gfmd.errors import StoreError
 from gfmd.settings import Settings
 from ingest.models import (
@@ -181,18 +188,6 @@ def meta_mismatch(
     if ours != theirs:
         diffs.append(f"chunking target/max/overlap {theirs} (settings: {ours})")
     return "; ".join(diffs) or None
-
-
-def embedding_text(passage: Passage | None = None, element: Element | None = None) -> str:
-    """The text embedded (and lexically indexed) for a unit: its nearest heading, then its
-    text, so that a question naming the section ("guiding questions of roundtable 1.2")
-    finds the passages under it. The stored and cited text stays the unit's own text."""
-    if element is not None:
-        context = " — ".join(x for x in (element.meeting, element.heading) if x)
-        return f"{context}\n{element.text}"
-    assert passage is not None
-    heading = passage.section[-1] if passage.section else ""
-    return f"{heading}\n{passage.text}" if heading else passage.text
 
 
 # ------------------------------------------------------------------ FAISS snapshots
@@ -750,7 +745,7 @@ class EmbeddedStore:
         """
         if precomputed is not None and len(precomputed) != len(add):
             raise StoreError(f"{len(precomputed)} precomputed vector sets for {len(add)} documents")
-        embedded = precomputed or _embed_documents(
+        embedded = precomputed or embed_documents(
             add, vectors, self.settings.embedding.batch_size, progress
         )
         dims = {v.shape[1] for v, _ in embedded if v.size} | {
@@ -1343,47 +1338,6 @@ def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | 
         if overlap > best_overlap:
             best, best_overlap = p.passage_id, overlap
     return best
-
-
-def _embed_documents(
-    docs: Sequence[IngestedDocument],
-    vectors: Callable[[Sequence[str]], np.ndarray],
-    batch: int,
-    progress: Callable[[int, int], None] | None,
-) -> list[tuple[np.ndarray, dict[str, SentenceVectors]]]:
-    """Embed every unit (passages then elements) and sentence of each document."""
-    texts: list[str] = []
-    for d in docs:
-        texts += [embedding_text(passage=p) for p in d.passages]
-        texts += [embedding_text(element=e) for e in d.elements]
-        texts += [d.document.text[s:e] for p in d.passages for s, e in p.sentences]
-    parts = []
-    batch = max(batch, 32)
-    for i in range(0, len(texts), batch):
-        chunk = texts[i : i + batch]
-        vecs = np.asarray(vectors(chunk), dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[0] != len(chunk) or vecs.shape[1] == 0:
-            raise StoreError(f"embedder returned shape {vecs.shape} for {len(chunk)} texts")
-        parts.append(vecs)
-        if progress:
-            progress(min(i + batch, len(texts)), len(texts))
-    if parts and len({p.shape[1] for p in parts}) > 1:
-        raise StoreError("embedder returned vectors of different dimensions")
-    matrix = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
-    out = []
-    at = 0
-    for d in docs:
-        n = len(d.passages) + len(d.elements)
-        unit_vecs = matrix[at : at + n]
-        at += n
-        sents: dict[str, SentenceVectors] = {}
-        for p in d.passages:
-            if p.sentences:
-                m = len(p.sentences)
-                sents[p.passage_id] = SentenceVectors(p.sentences, matrix[at : at + m])
-                at += m
-        out.append((unit_vecs, sents))
-    return out
 
 
 def _delete_doc(conn: sqlite3.Connection, doc_id: str, gen: int) -> None:

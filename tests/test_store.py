@@ -241,3 +241,25 @@ def test_approximate_index_above_the_threshold(tmp_path: Path) -> None:
     )
     store.write([], remove=["d002"], vectors=embed)  # unit id 8 belongs to d002
     assert all(u != 8 for u, _ in store.dense_search(q, 10))
+
+
+def test_a_text_that_occurs_twice_is_embedded_once() -> None:
+    from corpus.protocol import embed_documents, embedding_text
+
+    twice = "Les transferts de fonds réduisent la pauvreté."
+    doc = make_doc("dup", [twice, "Une autre phrase.", twice], elements=[("key_message", 1)])
+    seen: list[str] = []
+
+    def counting(texts):
+        seen.extend(texts)
+        return EMB.embed(texts)
+
+    progress: list[tuple[int, int]] = []
+    [(units, _)] = embed_documents([doc], counting, 2, lambda d, t: progress.append((d, t)))
+    expected = [embedding_text(passage=p) for p in doc.passages] + [
+        embedding_text(element=e) for e in doc.elements
+    ]
+    assert len(seen) == len(set(seen)) == len(set(expected)) < len(expected)
+    assert units.shape == (len(expected), EMB.embed(["x"]).shape[1])
+    np.testing.assert_allclose(units, EMB.embed(expected), rtol=1e-6)
+    assert progress[-1] == (len(set(expected)), len(set(expected)))
