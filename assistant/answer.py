@@ -38,7 +38,7 @@ from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
 from assistant.question import Question, analyse_question
 from assistant.rerank import Reranker, default_reranker
 from assistant.retrieve import Resources, resources, search, validate
-from assistant.select import holds_asked_for, select, supports
+from assistant.select import close_enough, holds_anchors, holds_asked_for, select
 from corpus.text import sentence_spans
 from gfmd.settings import Settings
 from ingest.elements import meeting_term_matches
@@ -80,12 +80,14 @@ def sentences(text: str) -> list[str]:
 
 @dataclass
 class _Ask:
-    """Per-ask state shared by the stages: resources, the analysed question, and the
-    folded document texts read so far (one store read per document per ask)."""
+    """Per-ask state shared by the stages: resources, the analysed question, the folded
+    document texts read so far (one store read per document per ask) and, per document,
+    whether it holds the question's anchors."""
 
     res: Resources
     question: Question
     folded_docs: dict[str, str] = field(default_factory=dict)
+    anchored: dict[str, bool] = field(default_factory=dict)
 
     @property
     def threshold(self) -> float:
@@ -98,8 +100,14 @@ class _Ask:
         return self.folded_docs[doc_id]
 
     def supports(self, hit: Hit) -> bool:
-        folded = self.folded(hit.passage.doc_id) if self.question.has_anchors else ""
-        return supports(self.question, hit, threshold=self.threshold, folded_doc=folded)
+        """:func:`assistant.select.supports`, its document half computed once per document."""
+        if not close_enough(hit, threshold=self.threshold):
+            return False
+        doc_id = hit.passage.doc_id
+        if doc_id not in self.anchored:
+            folded = self.folded(doc_id) if self.question.has_anchors else ""
+            self.anchored[doc_id] = holds_anchors(self.question, folded)
+        return self.anchored[doc_id]
 
 
 def understand(question: str, res: Resources) -> Question:

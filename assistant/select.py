@@ -121,10 +121,21 @@ def supports(question: Question, hit: Hit, *, threshold: float, folded_doc: str)
     Returns:
         True when the unit is close enough and its document holds the anchors.
     """
+    return close_enough(hit, threshold=threshold) and holds_anchors(question, folded_doc)
+
+
+def close_enough(hit: Hit, *, threshold: float) -> bool:
+    """The unit half of :func:`supports`: cosine at least ``threshold`` and not only an
+    instruction."""
     if hit.dense_score < threshold:
         return False
-    if is_instruction(hit.text) and not _clean_sentences(hit.text, hit.text):
-        return False
+    return not (is_instruction(hit.text) and not _clean_sentences(hit.text, hit.text))
+
+
+def holds_anchors(question: Question, folded_doc: str) -> bool:
+    """The document half of :func:`supports`: every year of the question and at least half
+    of its names occur in the folded document text (True for a question without anchors).
+    It depends on the document only, so an answerer computes it once per document."""
     if not question.has_anchors:
         return True
     if not all(y in folded_doc for y in question.years):
@@ -134,7 +145,21 @@ def supports(question: Question, hit: Hit, *, threshold: float, folded_doc: str)
 
 
 def _contains(folded: str, variant: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", folded) is not None
+    """``variant`` occurs in ``folded`` as whole words (not inside a longer word)."""
+    at = folded.find(variant)  # a substring scan first: most variants are absent
+    while at >= 0:
+        end = at + len(variant)
+        if not (at and _is_word(folded[at - 1])) and not (
+            end < len(folded) and _is_word(folded[end])
+        ):
+            return True
+        at = folded.find(variant, at + 1)
+    return False
+
+
+def _is_word(c: str) -> bool:
+    """A regex ``\\w`` character (letter, digit or underscore)."""
+    return c.isalnum() or c == "_"
 
 
 def _clean_sentences(text: str, _whole: str) -> list[tuple[int, int]]:

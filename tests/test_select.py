@@ -276,3 +276,46 @@ def test_a_lead_in_ending_in_a_colon_is_not_the_answer() -> None:
     )
     q = _question("Quels problèmes ont été évoqués ?")
     assert _quote(q, hit, None).startswith("Les gouvernements manquent")
+
+
+def test_whole_word_match_agrees_with_the_regex_it_replaced() -> None:
+    """Bounded fuzz: ``_contains`` equals ``re.search(r"(?<!\\w)v(?!\\w)")`` on random texts
+    over an alphabet of letters, accents, digits, ``_``, spaces and punctuation."""
+    import random
+    import re
+
+    from assistant.select import _contains
+
+    rng = random.Random(14)
+    alphabet = "ab é_1 .-'"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        variant = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 3)))
+        pattern = r"(?<!\w)" + re.escape(variant) + r"(?!\w)"
+        assert _contains(text, variant) == (re.search(pattern, text) is not None), (
+            text,
+            variant,
+        )
+
+
+def test_fold_equals_deleting_every_combining_mark() -> None:
+    """Bounded fuzz: the translate-table fold equals the per-character definition on
+    random texts mixing ASCII, accented Latin, Arabic, combining marks and non-BMP
+    characters (mathematical letters, emoji, a combining mark outside the BMP)."""
+    import random
+    import unicodedata
+
+    pool = "aZ '`’—é ÉçœÅñ ﬁ ١ع\u0301\u064b\u20d7𝐀😀\U0001d167ß"
+    rng = random.Random(7)
+
+    def reference(text: str) -> str:
+        text = text.lower().translate(dict.fromkeys(map(ord, "’‘ʼ`´′"), "'"))
+        text = text.translate(dict.fromkeys(map(ord, "‐‑‒–—―−"), "-"))
+        return "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        assert fold(text) == reference(text), text
+    assert fold("Développement") == "developpement"
