@@ -96,3 +96,15 @@ def _detect(sample: str, codes: tuple[str, ...]) -> str | None:
         return None
     code = values[0].language.iso_code_639_1.name.lower()
     return code if code in codes else None
+
+
+def warm_up(languages: Iterable[str] | None = None) -> None:
+    """Build both detectors for ``languages`` and make them load their n-gram models
+    (lingua loads a language's models on the first text it scores): about 1 s and
+    160 MB for the default languages, paid once before a server's first request."""
+    codes = tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
+    sample = "Les transferts de fonds des migrants et le développement"
+    # The same calls as _detect (an lru_cache key differs for _detector(c) and
+    # _detector(c, False)).
+    _detector(codes, True).compute_language_confidence_values(sample)
+    _detector(codes).compute_language_confidence_values(sample)

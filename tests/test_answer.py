@@ -78,3 +78,40 @@ def test_verify_citation_rejects_text_not_in_the_passage(res) -> None:
     hit = answer.citations[0].hit
     assert not verify_citation("Une phrase inventée.", hit)
     assert not verify_citation("   ", hit)
+
+
+def test_warm_up_compiles_every_pattern_once_and_loads_both_detectors(res, monkeypatch) -> None:
+    """``warm_up`` (what ``gfmd serve`` runs after launch) leaves nothing to compile or
+    load for the first request; threads asking for one pattern at once compile it once."""
+    import re
+    import threading
+
+    import assistant.terminology as terminology
+    from assistant.retrieve import warm_up
+    from ingest.language import DEFAULT_LANGUAGES, _detector
+
+    compiled: list[str] = []
+    real = re.compile
+    monkeypatch.setattr(terminology.re, "compile", lambda p, *a: compiled.append(p) or real(p, *a))
+    terms = terminology.Terminology(res.terminology.concepts)
+    start = threading.Barrier(8)
+
+    def first_use() -> None:
+        start.wait(timeout=10)
+        terms.match_spans("les transferts de fonds", exclude_language="en")
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(compiled) == 2  # (exclude en) x (words, acronyms), once each
+
+    _detector.cache_clear()
+    warm_up(res)
+    patterns = res.terminology._patterns
+    assert set(patterns) == {(x, a) for x in (None, "en", "fr", "es") for a in (False, True)}
+    codes = tuple(sorted(DEFAULT_LANGUAGES))
+    assert _detector.cache_info().currsize == 2
+    _detector(codes, True), _detector(codes)  # both built by warm_up: cache hits
+    assert _detector.cache_info().misses == 2

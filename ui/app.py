@@ -22,6 +22,7 @@ or the FAISS index itself (``tests/test_ui_thin.py``).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 import secrets
@@ -38,7 +39,7 @@ import gradio as gr
 from assistant.answer import ask, ask_stream
 from assistant.conversation import standalone_question
 from assistant.models import Answer, Filters, Hit
-from assistant.retrieve import Resources, resources, search
+from assistant.retrieve import Resources, resources, search, warm_up
 from gfmd.errors import GfmdError, QueryError, StoreError
 from gfmd.settings import Settings, get_settings
 from ingest.models import ELEMENT_KINDS
@@ -1103,8 +1104,9 @@ def serve(settings: Settings, *, share: bool = False) -> None:
     """
     demo = build_app(settings)
     try:
-        resources(settings)
+        res: Resources | None = resources(settings)
     except StoreError as exc:
+        res = None
         print(f"gfmd: {exc}. {NO_INDEX}", file=sys.stderr)
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     _, local_url, share_url = demo.launch(
@@ -1113,6 +1115,11 @@ def serve(settings: Settings, *, share: bool = False) -> None:
     print(f"GFMD assistant running at {local_url}?token={demo.write_token}", flush=True)  # type: ignore[attr-defined]
     if share_url:
         print(f"Public share link: {share_url}?token={demo.write_token}", flush=True)  # type: ignore[attr-defined]
+    if res is not None:
+        # After launch: the page answers at once; requests that arrive meanwhile pay
+        # what is not yet loaded themselves, as without it.
+        with contextlib.suppress(GfmdError):
+            warm_up(res)
     try:
         demo.block_thread()
     except KeyboardInterrupt:
