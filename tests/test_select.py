@@ -319,3 +319,38 @@ def test_fold_equals_deleting_every_combining_mark() -> None:
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
         assert fold(text) == reference(text), text
     assert fold("Développement") == "developpement"
+
+
+def test_an_element_is_scored_like_a_sentence_not_by_its_unit_cosine() -> None:
+    """A question in one list item ranks the passage sentence that answers above the item
+    when their stored sentence vectors say so, whatever the item's unit cosine (which
+    embeds its heading too and is on another scale)."""
+    import dataclasses
+
+    from ingest.models import Element
+
+    item = "Quelles mesures les États ont-ils prises pour atteindre les cibles ?"
+    answer = "La cible 10.7 est spécialement dédiée à la migration."
+    text = f"{item}\n{answer}"
+    passage_hit = _hit(text, rank=2, dense=0.80)
+    element = Element(
+        "el1", "guiding_question", item, "1", 1, "Questions directrices", "Table ronde 1.2",
+        "d", "Report", 2017, None, None, 0, len(item), "fr", ("S",),
+    )  # fmt: skip
+    element_hit = dataclasses.replace(passage_hit, rank=1, dense_score=0.99, element=element)
+    assert element_hit.text == item
+    spans = passage_sentences(text, 0)
+    assert [text[s:e] for s, e in spans] == [item, answer]
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+    vectors = np.array([[0.6, 0.8], [0.28, 0.96]], dtype=np.float32)
+
+    class Stored:
+        def sentence_vectors(self, passage_ids):
+            return {passage_hit.passage.passage_id: SentenceVectors(spans, vectors)}
+
+    q = analyse_question("Which target?", language="en", vector=qvec, terminology=EMPTY)
+    chosen = select(q, [element_hit, passage_hit], source=Stored(), max_citations=3)
+    assert [(c.hit.element is None, c.quote) for c in chosen] == [(True, answer)]
+    # without stored sentences the element keeps its unit cosine
+    fallback = select(q, [element_hit, passage_hit], source=_NoVectors(), max_citations=3)
+    assert fallback[0].hit is element_hit
