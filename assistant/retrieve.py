@@ -21,6 +21,7 @@ before ranking, never after.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -253,10 +254,15 @@ def _search(
         meeting=filters.meeting,
         unit_types=tuple(unit_types),  # type: ignore[arg-type]
     )
-    qvec = query_vector if query_vector is not None else res.embedder.embed([q], query=True)[0]
-    dense = store.dense_search(qvec, r.candidates, where)
+    # The query is embedded in another thread while this one runs the lexical searches
+    # (both release the GIL: the embedder's C engine, SQLite): a search costs the longer
+    # of the two, not their sum, which matters where FTS5 is slow (10^5 units).
+    pending = None if query_vector is not None else _embed_query_async(res.embedder, q)
     q_lang = detect_language(q)
     lexical = lexical_rankings(q, q_lang, res, where, store)
+    qvec = pending.result() if pending is not None else query_vector
+    assert qvec is not None
+    dense = store.dense_search(qvec, r.candidates, where)
     lexical_ranks: dict[int, int] = {}
     for _, ranking in lexical:
         for rank, uid in enumerate(ranking, start=1):
@@ -286,6 +292,22 @@ def _search(
         if len(hits) >= k:
             break
     return hits
+
+
+QUERY_EMBEDDING_THREADS = 8
+"""Threads that embed queries for :func:`search` beside its lexical searches (count): on
+2 cores more would only wait for the CPU."""
+
+
+@lru_cache(maxsize=1)
+def _query_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(QUERY_EMBEDDING_THREADS, thread_name_prefix="gfmd-query-embed")
+
+
+def _embed_query_async(embedder: Embedder, text: str) -> Future[np.ndarray]:
+    """The query embedding of ``text``, (dim,) float32, computed in a worker thread; an
+    embedder error is raised by ``result()``."""
+    return _query_pool().submit(lambda: embedder.embed([text], query=True)[0])
 
 
 def _redundant(candidate: Hit, hits: Sequence[Hit]) -> bool:

@@ -10,7 +10,9 @@ depend on the vectors' content, and random vectors are the hard case for HNSW re
 FAISS cache and applies the delta) and ingests one bundled report with
 ``corpus.indexer.ingest_paths``; it prints wall seconds and the process's peak RSS.
 
-Run: ``.venv/bin/python -m evals.bench_store [--units 100000] [--json]``. Everything is
+Run: ``.venv/bin/python -m evals.bench_store [--units 100000] [--json]``;
+``--default-embedder`` instead measures search and ask latency at that size with the
+default embedder embedding the queries (:func:`measure_default_embedder`). Everything is
 written to a temporary directory. Numbers under co-tenancy are not meaningful: re-measure
 on a quiet machine.
 """
@@ -31,7 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from corpus.embeddings import HashingEmbedder
-from gfmd.settings import EmbeddingSettings, Settings, StoreSettings, get_settings
+from gfmd.settings import (
+    PROJECT_ROOT,
+    EmbeddingSettings,
+    Settings,
+    StoreSettings,
+    get_settings,
+)
 from ingest.models import Block, Document, DocumentMeta, IngestedDocument, Passage, content_id
 
 PER_DOC = 25
@@ -93,6 +101,70 @@ def build(index_dir: Path, units: int, settings: Settings) -> float:
         store.write(docs, vectors=random_vectors)
     store.close()
     return time.perf_counter() - t0
+
+
+def measure_default_embedder(index_dir: Path, units: int, questions: int = 25) -> dict:
+    """Search and ask latency at ``units`` with the default embedder embedding the queries.
+
+    The store holds the synthetic passages with random unit vectors of the default
+    embedder's dimension, recorded under its name (embedding 10^5 texts would take hours
+    here); queries are embedded by the real model, so the numbers include query embedding
+    and the lexical search at that size. 3 rounds of the first ``questions`` dev questions,
+    after one warm-up round.
+
+    Returns:
+        units, search and ask p50/p95 (ms), the query embedding's p50 (ms), model name.
+    """
+    from assistant.answer import ask
+    from assistant.retrieve import resources, search
+    from corpus.embeddings import make_embedder
+    from corpus.store import EmbeddedStore
+
+    settings = get_settings().model_copy(update={"index_dir": index_dir})
+    emb = make_embedder(settings.embedding)
+    dim = int(emb.embed(["probe"], query=True).shape[1])
+    rng = np.random.default_rng(0)
+
+    def random_vectors(texts: Sequence[str]) -> np.ndarray:
+        v = rng.standard_normal((len(texts), dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    paras = _paragraphs(settings.corpus_dir)
+    store = EmbeddedStore.open(index_dir, settings, embedding_model=emb.name, create=True)
+    n_docs = max(1, units // PER_DOC)
+    for at in range(0, n_docs, 400):
+        docs = [_synthetic_doc(i, paras) for i in range(at, min(n_docs, at + 400))]
+        store.write(docs, vectors=random_vectors)
+    store.close()
+    res = resources(settings)
+    path = PROJECT_ROOT / "evals" / "dev_questions.jsonl"
+    qs = [json.loads(line)["q"] for line in path.open(encoding="utf-8") if line.strip()]
+    qs = qs[:questions]
+    for q in qs:
+        ask(q, res=res)
+    out: dict = {"units": 0, "model": emb.name}
+    with res.store.reader() as r:
+        out["units"] = r.size
+    for name, call in (
+        ("search", lambda q: search(q, res=res)),
+        ("ask", lambda q: ask(q, res=res)),
+    ):
+        lat = []
+        for _ in range(3):
+            for q in qs:
+                t = time.perf_counter()
+                call(q)
+                lat.append((time.perf_counter() - t) * 1000)
+        lat.sort()
+        out[f"{name}_p50_ms"] = round(statistics.median(lat), 1)
+        out[f"{name}_p95_ms"] = round(lat[max(0, int(0.95 * len(lat)) - 1)], 1)
+    emb_lat = []
+    for q in qs:
+        t = time.perf_counter()
+        emb.embed([q], query=True)
+        emb_lat.append((time.perf_counter() - t) * 1000)
+    out["query_embedding_p50_ms"] = round(statistics.median(emb_lat), 1)
+    return out
 
 
 def measure(index_dir: Path, settings: Settings) -> dict:
@@ -178,10 +250,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--units", type=int, default=100_000, help="synthetic store size (units)")
     ap.add_argument("--ann-min-units", type=int, default=None, help="override store.ann_min_units")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--default-embedder",
+        action="store_true",
+        help="instead: search and ask latency with the default embedder embedding the queries",
+    )
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(args.measure, _settings(args.measure, args.ann_min_units))))
+        return 0
+    if args.default_embedder:
+        with tempfile.TemporaryDirectory(prefix="gfmd-bench-store-") as tmp:
+            result = measure_default_embedder(Path(tmp) / "index", args.units)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            for key, value in result.items():
+                print(f"{key:32} {value}")
         return 0
     with tempfile.TemporaryDirectory(prefix="gfmd-bench-store-") as tmp:
         index_dir = Path(tmp) / "index"

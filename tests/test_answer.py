@@ -115,3 +115,45 @@ def test_warm_up_compiles_every_pattern_once_and_loads_both_detectors(res, monke
     assert _detector.cache_info().currsize == 2
     _detector(codes, True), _detector(codes)  # both built by warm_up: cache hits
     assert _detector.cache_info().misses == 2
+
+
+def test_search_embeds_the_query_beside_the_lexical_search(res) -> None:
+    """``search`` without a vector embeds the query in a worker thread while it runs the
+    lexical searches: same hits as with the vector given, embedder errors still raised,
+    and concurrent searches from many threads give the sequential results."""
+    import dataclasses
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.retrieve import search
+
+    questions = ["Qu'a examiné l'atelier de Chisinau ?", "transferts de fonds", "pauvreté"]
+    threads: set[str] = set()
+    real = res.embedder.embed
+
+    class Recording:
+        name = res.embedder.name
+        min_support_score = res.embedder.min_support_score
+
+        def embed(self, texts, *, query=False):
+            threads.add(threading.current_thread().name)
+            return real(texts, query=query)
+
+    recorded = dataclasses.replace(res, embedder=Recording())
+    expected = {}
+    for q in questions:
+        vec = real([q], query=True)[0]
+        expected[q] = [h.passage.passage_id for h in search(q, res=res, query_vector=vec)]
+        assert [h.passage.passage_id for h in search(q, res=recorded)] == expected[q]
+    assert threads and all(t.startswith("gfmd-query-embed") for t in threads)
+
+    with ThreadPoolExecutor(12) as pool:
+        got = list(pool.map(lambda q: (q, search(q, res=res)), questions * 8, timeout=60))
+    assert all([h.passage.passage_id for h in hits] == expected[q] for q, hits in got)
+
+    class Broken(Recording):
+        def embed(self, texts, *, query=False):
+            raise RuntimeError("engine failed")
+
+    with pytest.raises(RuntimeError, match="engine failed"):
+        search(questions[0], res=dataclasses.replace(res, embedder=Broken()))
