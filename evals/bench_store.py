@@ -33,13 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.embeddings import HashingEmbedder
-from gfmd.settings import (
-    PROJECT_ROOT,
-    EmbeddingSettings,
-    Settings,
-    StoreSettings,
-    get_settings,
-)
+from gfmd.settings import EmbeddingSettings, Settings, StoreSettings, get_settings
 from ingest.models import Block, Document, DocumentMeta, IngestedDocument, Passage, content_id
 
 PER_DOC = 25
@@ -80,19 +74,31 @@ def _synthetic_doc(i: int, paras: list[str]) -> IngestedDocument:
     return IngestedDocument(doc, passages, ())
 
 
-def build(index_dir: Path, units: int, settings: Settings) -> float:
-    """Write the synthetic store; returns the seconds it took."""
+def build(
+    index_dir: Path,
+    units: int,
+    settings: Settings,
+    *,
+    embedding_model: str | None = None,
+    dim: int | None = None,
+) -> float:
+    """Write the synthetic store: random unit vectors of ``dim`` dimensions recorded as
+    made by ``embedding_model`` (default: the hashing embedder's name and dimension);
+    returns the seconds it took."""
     from corpus.store import EmbeddedStore
 
     emb = HashingEmbedder()
+    dim = dim or emb.dim
     rng = np.random.default_rng(0)
 
     def random_vectors(texts: Sequence[str]) -> np.ndarray:
-        v = rng.standard_normal((len(texts), emb.dim)).astype(np.float32)
+        v = rng.standard_normal((len(texts), dim)).astype(np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     paras = _paragraphs(settings.corpus_dir)
-    store = EmbeddedStore.open(index_dir, settings, embedding_model=emb.name, create=True)
+    store = EmbeddedStore.open(
+        index_dir, settings, embedding_model=embedding_model or emb.name, create=True
+    )
     t0 = time.perf_counter()
     n_docs = max(1, units // PER_DOC)
     step = 400
@@ -118,33 +124,19 @@ def measure_default_embedder(index_dir: Path, units: int, questions: int = 25) -
     from assistant.answer import ask
     from assistant.retrieve import resources, search
     from corpus.embeddings import make_embedder
-    from corpus.store import EmbeddedStore
+    from evals.benchmark import DEFAULT_QUESTIONS, _dist
+    from evals.run import load_questions
 
     settings = get_settings().model_copy(update={"index_dir": index_dir})
     emb = make_embedder(settings.embedding)
     dim = int(emb.embed(["probe"], query=True).shape[1])
-    rng = np.random.default_rng(0)
-
-    def random_vectors(texts: Sequence[str]) -> np.ndarray:
-        v = rng.standard_normal((len(texts), dim)).astype(np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    paras = _paragraphs(settings.corpus_dir)
-    store = EmbeddedStore.open(index_dir, settings, embedding_model=emb.name, create=True)
-    n_docs = max(1, units // PER_DOC)
-    for at in range(0, n_docs, 400):
-        docs = [_synthetic_doc(i, paras) for i in range(at, min(n_docs, at + 400))]
-        store.write(docs, vectors=random_vectors)
-    store.close()
+    build(index_dir, units, settings, embedding_model=emb.name, dim=dim)
     res = resources(settings)
-    path = PROJECT_ROOT / "evals" / "dev_questions.jsonl"
-    qs = [json.loads(line)["q"] for line in path.open(encoding="utf-8") if line.strip()]
-    qs = qs[:questions]
+    qs = [item["q"] for item in load_questions(DEFAULT_QUESTIONS)][:questions]
     for q in qs:
         ask(q, res=res)
-    out: dict = {"units": 0, "model": emb.name}
     with res.store.reader() as r:
-        out["units"] = r.size
+        out: dict = {"units": r.size, "model": emb.name}
     for name, call in (
         ("search", lambda q: search(q, res=res)),
         ("ask", lambda q: ask(q, res=res)),
@@ -155,9 +147,8 @@ def measure_default_embedder(index_dir: Path, units: int, questions: int = 25) -
                 t = time.perf_counter()
                 call(q)
                 lat.append((time.perf_counter() - t) * 1000)
-        lat.sort()
-        out[f"{name}_p50_ms"] = round(statistics.median(lat), 1)
-        out[f"{name}_p95_ms"] = round(lat[max(0, int(0.95 * len(lat)) - 1)], 1)
+        d = _dist(lat)
+        out[f"{name}_p50_ms"], out[f"{name}_p95_ms"] = d["p50_ms"], d["p95_ms"]
     emb_lat = []
     for q in qs:
         t = time.perf_counter()
@@ -262,12 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.default_embedder:
         with tempfile.TemporaryDirectory(prefix="gfmd-bench-store-") as tmp:
-            result = measure_default_embedder(Path(tmp) / "index", args.units)
-        if args.json:
-            print(json.dumps(result, indent=2))
-        else:
-            for key, value in result.items():
-                print(f"{key:32} {value}")
+            _print(measure_default_embedder(Path(tmp) / "index", args.units), args.json)
         return 0
     with tempfile.TemporaryDirectory(prefix="gfmd-bench-store-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -279,12 +265,16 @@ def main(argv: list[str] | None = None) -> int:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=3600)
         result = {"build_s": round(build_s, 1), **json.loads(out.stdout.strip().splitlines()[-1])}
         result["vectors"] = "synthetic store: random unit vectors, dim 256; queries: hashing-256"
-    if args.json:
+    _print(result, args.json)
+    return 0
+
+
+def _print(result: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(result, indent=2))
     else:
         for key, value in result.items():
             print(f"{key:32} {value}")
-    return 0
 
 
 if __name__ == "__main__":
