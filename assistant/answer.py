@@ -8,7 +8,8 @@ stages run in this order, each a function taking the typed values of the one bef
    (:func:`element_list_answer`);
 3. **retrieve** — :func:`retrieve`: hybrid search (:func:`assistant.retrieve.search`);
 4. **rerank** — :class:`assistant.rerank.Reranker` (identity by default);
-5. **select** — :func:`assistant.select.supports` (which units support an answer) and
+5. **select** — :func:`assistant.select.close_enough` and
+   :func:`assistant.select.holds_anchors` (which units support an answer) and
    :func:`assistant.select.select` (which units to cite and the sentence of each that
    answers, scored with stored sentence vectors);
 6. **answer** — :func:`extractive_answer` (default; no language model) or the
@@ -100,7 +101,8 @@ class _Ask:
         return self.folded_docs[doc_id]
 
     def supports(self, hit: Hit) -> bool:
-        """:func:`assistant.select.supports`, its document half computed once per document."""
+        """Whether a hit supports an answer: :func:`assistant.select.close_enough`, and
+        :func:`assistant.select.holds_anchors` computed once per document."""
         if not close_enough(hit, threshold=self.threshold):
             return False
         doc_id = hit.passage.doc_id
@@ -317,7 +319,7 @@ def retrieve(
 
     For a question about a kind of element on a topic ("what has been recommended about
     diaspora associations?"), the elements that support an answer
-    (:func:`assistant.select.supports`) rank above plain passages — those of the kind
+    (:meth:`_Ask.supports`) rank above plain passages — those of the kind
     asked for first, then the other kinds (a workshop's key messages are recommendations
     to the final debate too); otherwise plain hybrid search. Either way, hits of a meeting
     the question names come first (:func:`_meeting_first`). No hits at all for a question

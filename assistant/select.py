@@ -1,6 +1,7 @@
 """Selection: which retrieved units support an answer, and which sentence of each answers.
 
-Support (:func:`supports`), both required:
+Support, both required (an answerer checks :func:`close_enough` per unit and
+:func:`holds_anchors` once per document):
 
 - grounding in the question's anchors: every year (19xx/20xx) the question names occurs
   in the unit's document, and so do at least half of the names it gives (acronyms,
@@ -114,31 +115,16 @@ class Selection:
     score: float
 
 
-def supports(question: Question, hit: Hit, *, threshold: float, folded_doc: str) -> bool:
-    """Whether a hit supports an answer to the question (see the module docstring).
-
-    Args:
-        question: the analysed question.
-        hit: a retrieved unit.
-        threshold: minimum cosine of unit and question.
-        folded_doc: the hit's document text, folded (:func:`corpus.text.fold`).
-
-    Returns:
-        True when the unit is close enough and its document holds the anchors.
-    """
-    return close_enough(hit, threshold=threshold) and holds_anchors(question, folded_doc)
-
-
 def close_enough(hit: Hit, *, threshold: float) -> bool:
-    """The unit half of :func:`supports`: cosine at least ``threshold`` and not only an
-    instruction."""
+    """The unit half of support (see the module docstring): the unit's cosine to the
+    question is at least ``threshold`` and it is not only an instruction."""
     if hit.dense_score < threshold:
         return False
     return not (is_instruction(hit.text) and not _clean_sentences(hit.text, hit.text))
 
 
 def holds_anchors(question: Question, folded_doc: str) -> bool:
-    """The document half of :func:`supports`: every year of the question and at least half
+    """The document half of support (see the module docstring): every year of the question and at least half
     of its names occur in the folded document text (True for a question without anchors).
     It depends on the document only, so an answerer computes it once per document."""
     if not question.has_anchors:
