@@ -313,6 +313,9 @@ def embed_documents(
     """Embed every unit (passages then elements) and sentence of each document: what
     :meth:`CorpusStore.write` stores, the same for every backend.
 
+    A text that occurs more than once (a sentence in the overlap of two passages, an
+    element that is one sentence; 69 of the bundled corpus' 1,536 texts) is embedded once.
+
     Args:
         docs: the documents of one write.
         vectors: texts -> (n, dim) float32, called with at most ``max(batch, 32)`` texts.
@@ -325,9 +328,6 @@ def embed_documents(
 
     Raises:
         StoreError: the embedder returned a wrong shape or mixed dimensions.
-
-    A text that occurs more than once (a sentence in the overlap of two passages, an
-    element that is one sentence; 69 of the bundled corpus' 1,536 texts) is embedded once.
     """
     texts: list[str] = []
     for d in docs:

@@ -76,8 +76,14 @@ def detect_language(text: str, languages: Iterable[str] | None = None) -> str | 
     Raises:
         AttributeError: a code in ``languages`` is not an ISO 639-1 code lingua knows.
     """
-    codes = tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
+    codes = _codes(languages)
     return _detect(text[:2000], codes)
+
+
+def _codes(languages: Iterable[str] | None) -> tuple[str, ...]:
+    """The detector key of a language set: lowercase codes, sorted, default
+    :data:`DEFAULT_LANGUAGES`."""
+    return tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
 
 
 @lru_cache(maxsize=1024)
@@ -102,7 +108,7 @@ def warm_up(languages: Iterable[str] | None = None) -> None:
     """Build both detectors for ``languages`` and make them load their n-gram models
     (lingua loads a language's models on the first text it scores): about 1 s and
     160 MB for the default languages, paid once before a server's first request."""
-    codes = tuple(sorted({c.lower() for c in (languages or DEFAULT_LANGUAGES)}))
+    codes = _codes(languages)
     sample = "Les transferts de fonds des migrants et le développement"
     # The same calls as _detect (an lru_cache key differs for _detector(c) and
     # _detector(c, False)).
