@@ -308,6 +308,7 @@ class EmbeddedStore:
         self._snaps: OrderedDict[tuple[str, int], _Snapshot] = OrderedDict()
         self._languages: dict[tuple[str, int], list[str]] = {}
         self._docinfo: dict[tuple[str, int], dict[str, DocumentInfo]] = {}
+        self._doc_freq: dict[tuple[str, int], dict[str, int]] = {}
         self._texts: OrderedDict[tuple[str, str, bool], str] = OrderedDict()
 
     # ----------------------------------------------------------------- opening
@@ -1212,8 +1213,13 @@ class EmbeddedReader:
         FTS5's best ``8 * k`` matches; when fewer than ``k`` of those pass (a language
         or filter that holds for few units), the filtered matches are ranked by a join,
         so the result is always that of filtering first.
+
+        A term found in half of the units or more is left out of the query (see
+        :meth:`_scoring_terms`): FTS5 gives it an idf of 1e-6, so it changes no score by
+        more than 2.2e-6, but matching it made FTS5 score every unit that holds it.
+        Units that match nothing but such terms are therefore not returned.
         """
-        terms = sorted({t for t in tokens if t})
+        terms = self._scoring_terms(sorted({t for t in tokens if t}))
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
@@ -1246,6 +1252,37 @@ class EmbeddedReader:
             " ORDER BY s LIMIT ?"
         )
         return [(int(r), -float(s)) for r, s in self.conn.execute(joined, [match, *args, int(k)])]
+
+    def _scoring_terms(self, terms: list[str]) -> list[str]:
+        """``terms`` without those FTS5 scores as zero, or all of them when every term
+        is such a term (the query would otherwise match nothing).
+
+        FTS5's bm25 (ext/fts5/fts5_aux.c) uses ``idf = log((N - n + 0.5) / (n + 0.5))``
+        for a phrase found in ``n`` of ``N`` rows and replaces an idf <= 0, that is
+        ``2n >= N``, by 1e-6; the term then adds at most 1e-6 * (k1 + 1) = 2.2e-6 to any
+        row's score. ``n`` comes from an fts5vocab view of the lexical table, cached per
+        store version; a token FTS5 splits into several (a phrase) is never found
+        there and is kept.
+        """
+        key = self.generation
+        freq = self.store._doc_freq.get(key)
+        if freq is None:
+            freq = {}
+            self.store._doc_freq = {key: freq}
+        missing = [t for t in terms if t not in freq]
+        if missing:
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_vocab"
+                " USING fts5vocab(main, lexical, 'row')"
+            )
+            found = dict.fromkeys(missing, 0)
+            marks = ",".join("?" * len(missing))
+            sql = f"SELECT term, doc FROM temp.lexical_vocab WHERE term IN ({marks})"
+            found.update(self.conn.execute(sql, missing).fetchall())
+            freq.update(found)
+        rows = self.size
+        kept = [t for t in terms if 2 * freq[t] < rows]
+        return kept or terms
 
 
 class _EmptyReader(EmbeddedReader):

@@ -214,6 +214,41 @@ def test_lexical_search_equals_filtering_first(settings: Settings, language, whe
     assert {uid for uid, _ in got} <= best
 
 
+def test_lexical_search_leaves_out_terms_fts5_scores_as_zero(settings: Settings) -> None:
+    common = [make_doc(f"c{i}", [f"La migration numéro {i}."]) for i in range(8)]
+    rare = [
+        make_doc(f"r{i}", [f"La migration et la diaspora {'diaspora ' * i}."]) for i in range(3)
+    ]
+    store = build(settings, common + rare)
+    tokens = analyze("migration diaspora", "fr")
+    statements: list[str] = []
+    with store.reader() as r:
+        r.conn.set_trace_callback(statements.append)
+        got = r.lexical_search(tokens, "fr", 20)
+        r.conn.set_trace_callback(None)
+        match = " OR ".join(f'"{t}"' for t in sorted(set(tokens)))
+        full = r.conn.execute(
+            "SELECT rowid, bm25(lexical) FROM lexical WHERE lexical MATCH ? ORDER BY 2, 1",
+            (match,),
+        ).fetchall()
+        alone = r.lexical_search(analyze("migration", "fr"), "fr", 20)
+    # only the three units holding the rare term come back, in FTS5's own order and with
+    # its scores (the common term's idf is 1e-6: at most 2.2e-6 per unit)
+    rare_ids = {uid for uid, _ in full[:3]}
+    assert {uid for uid, _ in got} == rare_ids and len(got) == 3
+    assert [s for _, s in got] == pytest.approx([-s for _, s in full[:3]], abs=2.2e-6)
+    [query] = [s for s in statements if "ORDER BY rank" in s]
+    [common_term, rare_term] = tokens
+    assert f'"{common_term}"' not in query and f'"{rare_term}"' in query
+    assert len(alone) == 11  # a query of common terms only is kept whole
+
+    # the document frequencies belong to a version: once the term is rare it is scored
+    others = [make_doc(f"o{i:02d}", [f"Les transferts de fonds {i}."]) for i in range(20)]
+    store.write(others, vectors=EMB.embed)
+    with store.reader() as r:
+        assert len(r.lexical_search(tokens, "fr", 20)) == 11
+
+
 def test_approximate_index_above_the_threshold(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "i", store=StoreSettings(ann_min_units=20))
     rng = np.random.default_rng(0)
