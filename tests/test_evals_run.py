@@ -12,7 +12,7 @@ import pytest
 import evals.run
 from corpus.embeddings import HashingEmbedder
 from evals.langchain_recipe import LangChainRecipe
-from evals.run import format_report
+from evals.run import BOOTSTRAP_RESAMPLES, confidence_intervals, format_report
 from gfmd.cli import main
 from gfmd.settings import get_settings
 
@@ -132,3 +132,37 @@ def test_recipe_splits_1000_200_and_finds_the_nearest_chunk() -> None:
     best = recipe.search("transferts de fonds des migrants", k=2)
     assert best[0].doc_id == "d2"
     assert len(recipe.search("x", k=50)) == len(recipe.chunks)
+
+
+def _rows(ranks: list[int | None]) -> list[dict]:
+    return [
+        {"rank": r, "cited_gold": r == 1, "status": "answered" if r else "not_found"} for r in ranks
+    ]
+
+
+def test_bootstrap_intervals_bracket_the_estimate_and_narrow_with_more_questions() -> None:
+    ranks = [1, 2, None, 7, 1, 3, None, 1, 6, 2]  # recall@5 0.6
+    small = confidence_intervals(_rows(ranks), _rows([None, 1]))
+    low, high = small["recall@5"]
+    assert 0 <= low < 0.6 < high <= 1
+    mrr = sum(1 / r for r in ranks if r) / len(ranks)
+    assert small["mrr"][0] < mrr < small["mrr"][1]
+    assert small["not_found_out_of_corpus"][0] < 0.5 < small["not_found_out_of_corpus"][1]
+    assert confidence_intervals(_rows(ranks), _rows([None, 1])) == small  # seeded
+    large = confidence_intervals(_rows(ranks * 10), [])
+    assert large["recall@5"][1] - large["recall@5"][0] < (high - low) / 2
+    assert large["not_found_out_of_corpus"] is None  # no questions, no interval
+    assert confidence_intervals(_rows([1, 1, 1]), [])["recall@5"] == [1.0, 1.0]
+    assert BOOTSTRAP_RESAMPLES >= 1000
+
+
+def test_eval_reports_intervals_per_group(split_files, capsys) -> None:
+    assert main(["eval", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for block in report["splits"].values():
+        for metrics in block["groups"].values():
+            assert set(metrics["ci95"]) == {
+                "recall@5", "mrr", "citation_hit_rate", "answered", "not_found_out_of_corpus"
+            }  # fmt: skip
+    assert main(["eval"]) == 0
+    assert "95% bootstrap intervals over questions (cells: tune / test)" in capsys.readouterr().out
