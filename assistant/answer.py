@@ -34,12 +34,14 @@ from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
     select_meeting_elements,
+    topic_of,
 )
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
 from assistant.question import Question, analyse_question
 from assistant.rerank import Reranker, default_reranker
 from assistant.retrieve import Resources, resources, search, validate
 from assistant.select import close_enough, holds_anchors, holds_asked_for, select
+from corpus.analysis import analyze
 from corpus.text import sentence_spans
 from gfmd.settings import Settings
 from ingest.elements import meeting_term_matches
@@ -319,7 +321,8 @@ def retrieve(
 
     For a question about a kind of element on a topic ("what has been recommended about
     diaspora associations?"), the elements that support an answer
-    (:meth:`_Ask.supports`) rank above plain passages — those of the kind
+    (:meth:`_Ask.supports`) and share a word with its topic (:class:`_OnTopic`) rank
+    above plain passages — those of the kind
     asked for first, then the other kinds (a workshop's key messages are recommendations
     to the final debate too); otherwise plain hybrid search. Either way, hits of a meeting
     the question names come first (:func:`_meeting_first`). No hits at all for a question
@@ -339,10 +342,41 @@ def retrieve(
     )
     # Only elements that support an answer go first; the others would push the evidence
     # out of the top k.
-    elements = [e for e in elements if state.supports(e)]
+    on_topic = _OnTopic(res, question, request)
+    elements = [e for e in elements if state.supports(e) and on_topic(e)]
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
     return _meeting_first(question, merged[:k])
+
+
+class _OnTopic:
+    """Whether an element is about what a topic request asks about: its text shares an
+    analyzed word with the question's topic (:func:`topic_of`, carried into the
+    element's language by the terminology when the languages differ). Always True for a
+    request naming a meeting, and when the topic has no word to compare in that
+    language (the terminology does not know it): the check only ever removes elements
+    that share nothing with a topic it can read."""
+
+    def __init__(self, res: Resources, question: Question, request: ElementRequest) -> None:
+        self.res = res
+        self.question = question
+        self.topic = "" if request.meeting_terms else topic_of(question.text)
+        self.tokens: dict[str | None, frozenset[str]] = {}
+
+    def _topic_tokens(self, language: str | None) -> frozenset[str]:
+        if language not in self.tokens:
+            text = self.topic
+            if text and language != self.question.language and language is not None:
+                text = self.res.terminology.expansion(text, self.question.language, language).text
+            self.tokens[language] = frozenset(analyze(text, language)) if text else frozenset()
+        return self.tokens[language]
+
+    def __call__(self, hit: Hit) -> bool:
+        if hit.element is None:
+            return True
+        language = hit.element.language or hit.passage.language
+        wanted = self._topic_tokens(language)
+        return not wanted or not wanted.isdisjoint(analyze(hit.element.text, language))
 
 
 def _anchored(question: Question, hits: Sequence[Hit]) -> bool:

@@ -9,7 +9,8 @@ the matching lists among the stored elements. Both are pure (no store access); t
 
 A question about a topic ("What has been recommended about diaspora associations?") yields
 a request with a kind and no meeting terms; :func:`select_meeting_elements` then returns
-nothing and the caller falls back to retrieval (ranking elements above passages).
+nothing and the caller falls back to retrieval (ranking elements above passages, those
+that share a word with :func:`topic_of` the question only).
 """
 
 from __future__ import annotations
@@ -145,6 +146,17 @@ def detect_element_request(question: str) -> ElementRequest | None:
         return None
     kind: ElementKind | None = kinds[0] if len(kinds) == 1 else None
     return ElementRequest(kind=kind, meeting_terms=meeting_terms(question))
+
+
+def topic_of(question: str) -> str:
+    """The folded question without the words that ask for an element kind ("What key
+    messages were adopted on remittances?" -> "what were adopted on remittances?"): what
+    a topic request (a kind and no meeting) is about."""
+    folded = fold(question)
+    for kind in ELEMENT_KINDS:
+        for pattern in KIND_QUESTION_PATTERNS[kind]:
+            folded = re.sub(pattern, " ", folded)
+    return " ".join(folded.split())
 
 
 def select_meeting_elements(

@@ -8,6 +8,7 @@ from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
     select_meeting_elements,
+    topic_of,
 )
 from ingest.elements import extract_elements
 from tests.test_elements_support import make_doc
@@ -137,3 +138,62 @@ def test_select_prefers_lists_matching_more_terms():
     req = ElementRequest("key_message", ("marseille", "juin"))
     (lst,) = select_meeting_elements(req, _elements())
     assert lst[0].text == "Message de Marseille."
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What key messages were adopted on remittances?", "what were adopted on remittances?"),
+        ("¿Qué mensajes clave se adoptaron sobre las remesas?", "¿que se adoptaron sobre las remesas?"),
+        ("Quelles recommandations sur l'Afrique ?", "quelles sur l'afrique ?"),
+    ],
+)  # fmt: skip
+def test_topic_of_drops_the_words_asking_for_a_kind(question, topic):
+    assert topic_of(question) == topic
+
+
+def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
+    from assistant.answer import _OnTopic, ask, understand
+    from assistant.retrieve import resources, search
+    from corpus.embeddings import HashingEmbedder
+    from corpus.store import EmbeddedStore
+    from gfmd.settings import EmbeddingSettings, Settings
+    from tests.factories import make_doc as make_stored_doc
+
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    doc = make_stored_doc(
+        "kms",
+        [
+            "Les profils migratoires doivent couvrir tous les aspects de la migration.",
+            "Les évaluations des politiques migratoires doivent être intégrées en amont.",
+            "Les transferts de fonds des migrants doivent être moins coûteux.",
+        ],
+        elements=[("key_message", 0), ("key_message", 1), ("key_message", 2)],
+    )
+    emb = HashingEmbedder()
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
+    store.write([doc], vectors=emb.embed)
+    store.close()
+    res = resources(settings)
+    for question in (
+        "Quels messages clés ont été adoptés sur les transferts de fonds ?",
+        "What key messages were adopted on remittances?",  # through the terminology
+    ):
+        answer = ask(question, res=res)
+        cited = [c.hit.element for c in answer.citations if c.hit.element is not None]
+        assert cited, question
+        assert all("transferts de fonds" in e.text for e in cited), question
+    # the check itself: elements sharing no word with the topic are out; a topic the
+    # terminology cannot carry into French ("zorblax") removes nothing
+    elements = search("messages", k=10, res=res, unit_types=("element",))
+    assert len(elements) == 3
+    for question, kept in (
+        ("What key messages were adopted on remittances?", 1),
+        ("What key messages were adopted on zorblax?", 3),
+        ("Key messages of the Chisinau workshop on zorblax?", 3),  # names a meeting
+    ):
+        q = understand(question, res)
+        on_topic = _OnTopic(res, q, detect_element_request(question))
+        assert sum(map(on_topic, elements)) == kept, question
