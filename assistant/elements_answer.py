@@ -9,8 +9,8 @@ the matching lists among the stored elements. Both are pure (no store access); t
 
 A question about a topic ("What has been recommended about diaspora associations?") yields
 a request with a kind and no meeting terms; :func:`select_meeting_elements` then returns
-nothing and the caller falls back to retrieval (ranking elements above passages, those
-that share a word with :func:`topic_of` the question only).
+nothing and the caller falls back to retrieval, ranking above passages the elements that
+share a word with the question's topic (:func:`topic_of`).
 """
 
 from __future__ import annotations
