@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from assistant.elements_answer import detect_element_request
 from assistant.models import Filters, Hit
 from assistant.requests import check_filters, check_k, check_question
 from assistant.terminology import Terminology, load_terminology
@@ -220,7 +221,10 @@ def search(
     Returns:
         Up to k hits, best first, ranks 1..n. A unit contained in a better-ranked hit of
         the same document (an element inside a passage already listed, or the reverse)
-        is left out.
+        is left out. Unless the query asks for elements
+        (:func:`assistant.elements_answer.detect_element_request`) or ``unit_types`` is
+        given, at most ``retrieval.max_hits_per_list`` elements of one list (document,
+        kind, heading) are listed before every other hit; the rest fill what is left.
 
     Raises:
         QueryError: malformed query or unknown filter values.
@@ -269,7 +273,9 @@ def _search(
             lexical_ranks[uid] = min(rank, lexical_ranks.get(uid, rank))
     fused = reciprocal_rank_fusion([(1.0, [uid for uid, _ in dense]), *lexical], r.rrf_k)
     dense_scores = dict(dense)
+    per_list = 0 if unit_types or detect_element_request(q) else r.max_hits_per_list
     hits: list[Hit] = []
+    deferred: list[Hit] = []
     for uid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
         passage, element = store.unit(uid)
         dense_score = dense_scores.get(uid)
@@ -287,11 +293,34 @@ def _search(
             meta.meeting,
             lexical_ranks.get(uid),
         )
-        if not _redundant(hit, hits):
-            hits.append(hit)
+        if _redundant(hit, hits):
+            continue
+        if per_list and _list_count(hit, hits) >= per_list:
+            deferred.append(hit)
+            continue
+        hits.append(hit)
         if len(hits) >= k:
             break
-    return hits
+    for hit in deferred:
+        if len(hits) >= k:
+            break
+        if not _redundant(hit, hits):
+            hits.append(hit)
+    return [h if h.rank == i else replace(h, rank=i) for i, h in enumerate(hits, start=1)]
+
+
+def _list_count(candidate: Hit, hits: Sequence[Hit]) -> int:
+    """How many listed hits are elements of the candidate element's list (same document,
+    kind and heading); 0 for a passage."""
+    el = candidate.element
+    if el is None:
+        return 0
+    key = (el.doc_id, el.kind, el.heading)
+    return sum(
+        1
+        for h in hits
+        if h.element is not None and (h.element.doc_id, h.element.kind, h.element.heading) == key
+    )
 
 
 QUERY_EMBEDDING_THREADS = 8

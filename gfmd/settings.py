@@ -109,6 +109,16 @@ class RetrievalSettings(_Section):
         "retrieval). Chosen on the dev question sets; README, 'Cross-language retrieval', "
         "gives the measurements.",
     )
+    max_hits_per_list: int = Field(
+        1,
+        ge=0,
+        description="Elements of one list (a meeting's key messages, guiding questions or "
+        "recommendations) listed by a search before its other hits, for a query that does "
+        "not ask for elements (count; 0 = no limit). The items of one list share their "
+        "meeting heading, so a question naming the meeting otherwise gets the whole list "
+        "instead of the passage that answers it. Chosen on the tune split (1, 2, 3, no "
+        "limit; README, 'Retrieval and answers').",
+    )
 
 
 class AnswerSettings(_Section):

@@ -108,3 +108,25 @@ def test_question_naming_a_roundtable_cites_that_roundtable_first(res) -> None:
     first = answer.citations[0].hit
     assert first.meeting and "3.1" in first.meeting
     assert first.to_json()["meeting"] == first.meeting  # plain passages carry their meeting too
+
+
+def test_a_list_of_elements_does_not_crowd_out_the_passage_that_answers(real_index) -> None:
+    """The Batumi meeting's 12 key messages and guiding questions all carry its name in
+    their meeting heading; a fact question about the meeting gets one of them, then the
+    passage saying who hosted it."""
+    question = "Who hosted the Batumi meeting?"
+    fact = "La réunion de Batumi était organisée et accueillie par le Gouvernement de la Géorgie"
+    for per_list, found in ((1, True), (0, False)):
+        settings = Settings(index_dir=real_index)
+        settings = settings.model_copy(
+            update={
+                "retrieval": settings.retrieval.model_copy(update={"max_hits_per_list": per_list})
+            }
+        )
+        res = resources(settings)
+        hits = search(question, res=res)
+        lists = [(h.element.doc_id, h.element.heading) for h in hits if h.element is not None]
+        if per_list:
+            assert len(lists) == len(set(lists))  # one element per list in the top k
+        answer = ask(question, res=res)
+        assert any(fact in c.quote for c in answer.citations) is found, per_list
