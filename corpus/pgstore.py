@@ -53,7 +53,7 @@ from corpus.protocol import (
     SentenceVectors,
     UnitFilter,
     embed_documents,
-    embedding_text,
+    unit_texts,
 )
 from gfmd.errors import StoreError
 from gfmd.settings import Settings
@@ -577,12 +577,6 @@ def _containing_passage(element: Element, passages: Sequence[Passage]) -> str | 
     return best
 
 
-def _unit_texts(doc: IngestedDocument) -> list[str]:
-    return [embedding_text(passage=p) for p in doc.passages] + [
-        embedding_text(element=e) for e in doc.elements
-    ]
-
-
 class PgStore:
     """The corpus store on a PostgreSQL server (see module docstring).
 
@@ -1039,7 +1033,7 @@ def _insert_document(
             "COPY units (unit_id, unit_type, doc_id, seq, language, year, kind, meeting_folded,"
             " lex_text, ts_config, embedding) FROM STDIN"
         ) as cp:
-            texts = _unit_texts(ingested)
+            texts = unit_texts(ingested)
             for i, p in enumerate(ingested.passages):
                 cp.write_row(
                     (

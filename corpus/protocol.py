@@ -304,6 +304,14 @@ def embedding_text(passage: Passage | None = None, element: Element | None = Non
     return f"{heading}\n{passage.text}" if heading else passage.text
 
 
+def unit_texts(doc: IngestedDocument) -> list[str]:
+    """:func:`embedding_text` of every unit of a document: its passages, then its elements
+    (the order of the unit vectors :meth:`CorpusStore.write` stores)."""
+    return [embedding_text(passage=p) for p in doc.passages] + [
+        embedding_text(element=e) for e in doc.elements
+    ]
+
+
 def embed_documents(
     docs: Sequence[IngestedDocument],
     vectors: Callable[[Sequence[str]], np.ndarray],
@@ -331,8 +339,7 @@ def embed_documents(
     """
     texts: list[str] = []
     for d in docs:
-        texts += [embedding_text(passage=p) for p in d.passages]
-        texts += [embedding_text(element=e) for e in d.elements]
+        texts += unit_texts(d)
         texts += [d.document.text[s:e] for p in d.passages for s, e in p.sentences]
     row_of: dict[str, int] = {}
     rows = np.fromiter((row_of.setdefault(t, len(row_of)) for t in texts), np.int64, len(texts))
