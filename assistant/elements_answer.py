@@ -99,10 +99,14 @@ messages message key guiding questions question recommendations recommandations
 recomendaciones mensajes preguntas atelier workshop taller meeting reunion session
 sesion table ronde roundtable mesa redonda what which quels quelles cuales que
 planification planning development developpement desarrollo migration migracion
+january february march april may june july august september october november december
+janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
 """
 _NOT_A_PLACE = frozenset(_NOT_A_PLACE_WORDS.split())
 """Words never taken as a meeting name: articles, forum and agency acronyms, the kind
-words themselves and generic topic words that follow "l'atelier de…" in questions."""
+words themselves, generic topic words that follow "l'atelier de…" in questions, and the
+months ("in November 2007" dates, it names no meeting)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,10 @@ def detect_element_request(question: str) -> ElementRequest | None:
         question: the user's question, in French, English or Spanish.
 
     Returns:
-        The request, or ``None`` when the question does not ask for any element kind.
+        The request, or ``None`` when the question does not ask for any element kind,
+        or asks for a number, a date or a name (:func:`assistant.question.asked_for`:
+        "Who chaired the Forum that received the GMG proposal?" asks for a person, not
+        for the recommendations its "proposal" names).
         Meeting terms come from (1) a roundtable/session number after "table ronde",
         "roundtable", "mesa redonda", "session"… ("2.2"); (2) a name after a meeting
         word and a preposition ("l'atelier de Chisinau", "workshop in Marseille"); (3) a
@@ -136,6 +143,10 @@ def detect_element_request(question: str) -> ElementRequest | None:
         Words of :data:`_NOT_A_PLACE` are never terms; a name after "about/sur/sobre" is
         a topic, not a meeting.
     """
+    from assistant.question import asked_for  # question.py imports this module
+
+    if asked_for(question) != "other":
+        return None
     folded = fold(question)
     kinds = [
         kind

@@ -61,6 +61,11 @@ def test_detect_element_request(question, kind, terms):
         "Quelles questions ont été évoquées à l'atelier de Chisinau ?",
         "What do impact evaluations examine?",
         "¿Qué es un perfil migratorio?",
+        # a question for a person, a date or a number is not a list request, even when
+        # it names what a list holds ("proposal") or a month after "in"
+        "Who was the GFMD chair that received the GMG proposal in November 2007?",
+        "¿En qué fecha respaldaron los jefes de agencias la propuesta?",
+        "How many recommendations did roundtable 3.3 make?",
     ],
 )
 def test_questions_not_asking_for_elements(question):
@@ -197,3 +202,8 @@ def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
         q = understand(question, res)
         on_topic = _OnTopic(res, q, detect_element_request(question))
         assert sum(map(on_topic, elements)) == kept, question
+
+
+def test_a_month_is_never_a_meeting_term():
+    request = detect_element_request("What was recommended to the Forum in November 2007?")
+    assert request == ElementRequest(kind="recommendation", meeting_terms=())
