@@ -163,7 +163,7 @@ def extractive_answer(
     q = question if isinstance(question, Question) else understand(question, res)
     state = _Ask(res, q)
     q_lang = question_language or q.language
-    supporting = _named_meeting_only(q, [h for h in hits if state.supports(h)])
+    supporting = [h for h in hits if state.supports(h)]
     chosen = select(
         q,
         supporting,
@@ -409,15 +409,6 @@ def _meeting_first(question: Question, hits: Sequence[Hit]) -> list[Hit]:
     # sorted() is stable: each group keeps retrieval order
     ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h) is False)
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
-
-
-def _named_meeting_only(question: Question, hits: Sequence[Hit]) -> list[Hit]:
-    """The supporting hits of the meeting the question names when there are any (a
-    question about roundtable 3.1 is answered from roundtable 3.1's own text, not from
-    another paper that mentions it), else all of them."""
-    terms = question.meetings
-    own = [h for h in hits if _in_named_meeting(terms, h)]
-    return own or list(hits)
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:
