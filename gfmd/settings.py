@@ -94,7 +94,13 @@ class RetrievalSettings(_Section):
         50, ge=1, description="Candidates each retriever contributes to fusion (count)."
     )
     rrf_k: int = Field(
-        60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009)."
+        10,
+        ge=1,
+        description="Reciprocal rank fusion constant: score = sum of weight / (rrf_k + rank). "
+        "Cormack et al. (2009) use 60 over long runs; with two or three rankings of a few "
+        "hundred units, 60 makes rank 1 and rank 10 nearly equal, so a unit ranked low by "
+        "both retrievers beats one ranked first by one. Chosen on the tune split among "
+        "2, 5, 10, 15, 20, 30, 60 (plateau 5-20; README, 'Retrieval and answers').",
     )
     lexical_weight_same_language: float = Field(
         1.0,
