@@ -21,6 +21,7 @@ from corpus.text import fold, fold_words
 AskedFor = Literal["number", "date", "name", "other"]
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w]|[.,]\d)")
 
 # Question openers per kind of fact asked for (folded, en/fr/es). "how many" asks for a
 # number, "when" for a date, "who / which countries" for names. Source: the question
@@ -70,6 +71,8 @@ class Question:
         language: detected ISO 639-1 code, or None.
         vector: (dim,) float32 L2-normalised query-side embedding; None when not embedded.
         years: four-digit years the question names ("2011").
+        numbers: the other numbers it writes in digits ("roundtable 3.2", "Convention
+            189", "target 10.7"): identifiers the evidence must hold, like its years.
         names: the names it gives, each as the set of folded forms that satisfy it (a
             terminology concept = any of its variants in any language; another name or
             acronym = itself): see :func:`name_anchors`.
@@ -85,11 +88,12 @@ class Question:
     names: tuple[frozenset[str], ...]
     asked_for: AskedFor
     meetings: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
 
     @property
     def has_anchors(self) -> bool:
-        """Whether the question names a year or a name the evidence must hold."""
-        return bool(self.years or self.names)
+        """Whether the question names a year, a number or a name the evidence must hold."""
+        return bool(self.years or self.numbers or self.names)
 
 
 def asked_for(text: str) -> AskedFor:
@@ -172,4 +176,5 @@ def analyse_question(
         names=name_anchors(text, terminology),
         asked_for=asked_for(text),
         meetings=meeting_terms(text),
+        numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n))),
     )

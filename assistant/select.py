@@ -3,8 +3,9 @@
 Support, both required (an answerer checks :func:`close_enough` per unit and
 :func:`holds_anchors` once per document):
 
-- grounding in the question's anchors: every year (19xx/20xx) the question names occurs
-  in the unit's document, and so do at least half of the names it gives (acronyms,
+- grounding in the question's anchors: every year (19xx/20xx) and every other number
+  written in digits ("Convention 189", "roundtable 3.2") the question names occurs in the
+  unit's document, and so do at least half of the names it gives (acronyms,
   capitalised names such as "Chisinau", in any language the terminology knows:
   "Marsella" = "Marseille"); a question about a year or a place no report mentions is
   not answered from reports about others;
@@ -124,12 +125,15 @@ def close_enough(hit: Hit, *, threshold: float) -> bool:
 
 
 def holds_anchors(question: Question, folded_doc: str) -> bool:
-    """The document half of support (see the module docstring): every year of the question and at least half
-    of its names occur in the folded document text (True for a question without anchors).
-    It depends on the document only, so an answerer computes it once per document."""
+    """The document half of support (see the module docstring): every year and number of
+    the question and at least half of its names occur in the folded document text (True
+    for a question without anchors). It depends on the document only, so an answerer
+    computes it once per document."""
     if not question.has_anchors:
         return True
     if not all(y in folded_doc for y in question.years):
+        return False
+    if not all(_contains(folded_doc, n) for n in question.numbers):
         return False
     found = sum(1 for variants in question.names if any(_contains(folded_doc, v) for v in variants))
     return found * 2 >= len(question.names)

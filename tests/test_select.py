@@ -13,7 +13,7 @@ from assistant.models import Hit
 from assistant.question import analyse_question, asked_for
 from assistant.rerank import IdentityReranker, ScoreReranker
 from assistant.retrieve import resources
-from assistant.select import best_sentence, holds_asked_for, select
+from assistant.select import best_sentence, holds_anchors, holds_asked_for, select
 from assistant.terminology import Concept, Terminology, load_terminology
 from corpus.embeddings import HashingEmbedder
 from corpus.open_store import open_store
@@ -354,3 +354,23 @@ def test_an_element_is_scored_like_a_sentence_not_by_its_unit_cosine() -> None:
     # without stored sentences the element keeps its unit cosine
     fallback = select(q, [element_hit, passage_hit], source=_NoVectors(), max_citations=3)
     assert fallback[0].hit is element_hit
+
+
+@pytest.mark.parametrize(
+    ("question", "numbers", "years"),
+    [
+        ("Which countries had ratified ILO Convention 189?", ("189",), ()),
+        ("What did roundtable 3.2 ask the 2017-2018 Forum?", ("3.2",), ("2017", "2018")),
+        ("¿Qué dice la meta 10.7?", ("10.7",), ()),
+        ("How many States took part?", (), ()),
+    ],
+)
+def test_question_numbers_are_digit_identifiers_other_than_years(question, numbers, years):
+    q = _question(question)
+    assert (q.numbers, q.years) == (numbers, years)
+
+
+def test_a_number_the_document_never_writes_is_not_grounded() -> None:
+    q = _question("Which countries had ratified the Convention 189?")
+    assert not holds_anchors(q, fold("la convention 18 et la convention 1890 sur les travailleurs"))
+    assert holds_anchors(q, fold("la convention 189 sur les travailleuses domestiques"))
