@@ -63,8 +63,9 @@ class Terminology:
 
     - acronym variants (all capitals, e.g. "WHO", "LAS", "PM") match only as written,
       case-sensitively, on the original text;
-    - any other variant that is a stop word of English, French or Spanish is never
-      matched;
+    - a capitalised variant that folds to a stop word of English, French or Spanish
+      matches only as written, like an acronym ("Estado", the State, is the Spanish stop
+      word "estado", been); any other stop-word variant is never matched;
     - other variants match accent- and case-insensitively as whole words, the longest
       candidate first; matches do not overlap.
     """
@@ -85,7 +86,7 @@ class Terminology:
                         v = v.strip()
                         if not v:
                             continue
-                        if _is_acronym(v):
+                        if _is_acronym(v) or (fold(v) in stop and v[:1].isupper()):
                             acronyms[exclude].setdefault(v, i)
                         elif fold(v) not in stop:
                             folded[exclude].setdefault(fold(v), i)

@@ -211,6 +211,22 @@ def test_stop_word_variants_never_match() -> None:
     assert t.matches("the report") == []
 
 
+def test_a_capitalised_stop_word_variant_matches_only_as_written() -> None:
+    # "Estado" (the State) folds to the Spanish stop word "estado" (been)
+    state = Concept("states", {"en": ("State",), "fr": ("État",), "es": ("Estado",)}, "")
+    t = Terminology([state])
+    assert t.matches("el apoyo del Estado a la sociedad civil") == [state]
+    assert t.matches("ha estado presente en el debate") == []
+    assert "État" in t.expansion("¿Qué apoyo del Estado?", "es", "fr").text
+
+
+def test_the_forum_is_one_concept_across_languages() -> None:
+    q = analyse_question(
+        "¿Quiénes forman la troika del Foro?", language="es", vector=None, terminology=TERMS
+    )
+    assert holds_anchors(q, fold("la troïka du Forum est composée de trois pays"))
+
+
 def test_coverage_is_the_share_of_the_question_carried_over() -> None:
     full = TERMS.expansion("remittances", "en", "fr")
     part = TERMS.expansion("remittances and the cost of training nurses abroad", "en", "fr")
