@@ -17,6 +17,10 @@ stages run in this order, each a function taking the typed values of the one bef
 7. **verify** — :func:`verify_citation`: every quote is a verbatim substring of the
    stored text it cites; a citation that fails is never shown.
 
+A request for a kind of element on a topic ("Which key messages concern remittances?")
+answered without citing an element of that kind carries a notice saying so
+(:func:`topic_without_elements_notice`): the quotes are then other material.
+
 When nothing supports an answer the status is ``not_found``, with no citations and the
 nearest hits offered as ``closest`` material. A question that asks for a number ("how
 many") or a date ("when") is ``not_found`` when no supporting unit has a sentence holding
@@ -295,6 +299,43 @@ _CLOSEST_FOLLOWS = {
 }
 
 
+_NO_TOPIC_ELEMENT = {
+    "en": "No {kind} on this topic were found in the reports; the closest material follows.",
+    "fr": "La recherche n’a trouvé aucun élément de type « {kind} » sur ce sujet ; voici les "
+    "passages les plus proches.",
+    "es": "No se encontraron {kind} sobre este tema en los informes; siguen los pasajes más "
+    "cercanos.",
+}
+_ANY_KIND = {"en": "elements", "fr": "messages, questions ou recommandations", "es": "elementos"}
+
+
+def topic_without_elements_notice(
+    request: ElementRequest | None, answer: Answer, question_language: str | None
+) -> str | None:
+    """The message for a topic request ("Which key messages concern remittances?": a kind
+    and no meeting) answered without citing any element of the kind asked for: the
+    quotes are other material, and a delegate must not take them for key messages (an
+    element of another kind is labelled with its kind). None for other questions, for
+    ``not_found`` answers and when an element of the kind asked for is cited.
+    """
+    if request is None or request.meeting_terms or answer.status != "answered":
+        return None
+    if any(
+        c.hit.element is not None and request.kind in (None, c.hit.element.kind)
+        for c in answer.citations
+    ):
+        return None
+    lang = question_language if question_language in _NO_TOPIC_ELEMENT else "en"
+    kind = _KIND_NAMES[lang][request.kind] if request.kind else _ANY_KIND[lang]
+    return _NO_TOPIC_ELEMENT[lang].format(kind=kind)
+
+
+def _with_notice(answer: Answer, *notices: str | None) -> Answer:
+    """``answer`` with ``notices`` put before its own notice (None when there is none)."""
+    notice = " ".join(n for n in (*notices, answer.notice) if n) or None
+    return replace(answer, notice=notice)
+
+
 def unmatched_meeting_notice(
     request: ElementRequest | None, question_language: str | None, *, closest: bool = True
 ) -> str | None:
@@ -500,11 +541,13 @@ def ask_stream(
 
     def fallback() -> Answer:
         answer = extractive_answer(q, hits, res)
-        notice = " ".join(n for n in (unmatched, answer.notice) if n) or None
-        return replace(answer, question=question, notice=notice)
+        return replace(_with_notice(answer, unmatched), question=question)
+
+    def finish(answer: Answer) -> Answer:
+        return _with_notice(answer, topic_without_elements_notice(request, answer, q.language))
 
     if llm is None:
-        answer = fallback()
+        answer = finish(fallback())
         yield StreamEvent("sources", hits=tuple(c.hit for c in answer.citations) or tuple(hits))
         yield from _tokens(answer.text)
         yield StreamEvent("answer", answer=answer)
@@ -520,7 +563,7 @@ def ask_stream(
         question_language=q.language,
     ):
         if event.kind == "answer" and event.answer is not None:
-            event = replace(event, answer=replace(event.answer, question=question))
+            event = replace(event, answer=finish(replace(event.answer, question=question)))
         yield event
 
 

@@ -207,3 +207,46 @@ def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
 def test_a_month_is_never_a_meeting_term():
     request = detect_element_request("What was recommended to the Forum in November 2007?")
     assert request == ElementRequest(kind="recommendation", meeting_terms=())
+
+
+def test_topic_request_answered_without_its_kind_says_so(tmp_path):
+    from assistant.answer import ask
+    from assistant.retrieve import resources
+    from corpus.embeddings import HashingEmbedder
+    from corpus.store import EmbeddedStore
+    from gfmd.settings import EmbeddingSettings, Settings
+    from tests.factories import make_doc as make_stored_doc
+
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    doc = make_stored_doc(
+        "kms",
+        [
+            "Les profils migratoires doivent couvrir tous les aspects de la migration.",
+            "Les transferts de fonds des migrants ont triplé depuis dix ans selon la Banque.",
+        ],
+        elements=[("key_message", 0)],
+    )
+    emb = HashingEmbedder()
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
+    store.write([doc], vectors=emb.embed)
+    store.close()
+    res = resources(settings)
+
+    passages_only = ask("Quels messages clés portent sur les transferts de fonds ?", res=res)
+    assert passages_only.status == "answered"
+    assert all(c.hit.element is None for c in passages_only.citations)
+    assert passages_only.notice is not None
+    assert "messages essentiels" in passages_only.notice
+
+    english = ask("What key messages were adopted on remittances?", res=res)
+    assert english.status == "answered" and english.notice is not None
+    assert english.notice.startswith("No key messages on this topic were found")
+
+    with_element = ask("Quels messages clés portent sur les profils migratoires ?", res=res)
+    assert any(c.hit.element is not None for c in with_element.citations)
+    assert with_element.notice is None or "messages essentiels" not in with_element.notice
+
+    plain = ask("Les transferts de fonds ont-ils triplé ?", res=res)  # no kind asked for
+    assert plain.notice is None or "messages essentiels" not in plain.notice
