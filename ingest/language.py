@@ -18,9 +18,11 @@ American countries (said Spanish, 0.69).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from corpus.text import fold
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
@@ -96,12 +98,41 @@ def _detect(sample: str, codes: tuple[str, ...]) -> str | None:
     if len(words) < 2 or sum(len(w) for w in words) < MIN_LETTERS:
         return None
     values = _detector(codes, True).compute_language_confidence_values(sample)
-    if not values or values[0].value < LOW_ACCURACY_ACCEPT:
+    if (
+        not values
+        or values[0].value < LOW_ACCURACY_ACCEPT
+        or _contradicted(values[0].language.iso_code_639_1.name.lower(), words)
+    ):
         values = _detector(codes).compute_language_confidence_values(sample)
     if not values or values[0].value < MIN_CONFIDENCE:
         return None
     code = values[0].language.iso_code_639_1.name.lower()
     return code if code in codes else None
+
+
+@lru_cache(maxsize=1)
+def _exclusive_function_words() -> dict[str, frozenset[str]]:
+    """Per language of :data:`corpus.analysis.STOPWORDS` (en, fr, es), its function
+    words that are not function words of the others ("which", "les", "los")."""
+    from corpus.analysis import STOPWORDS
+
+    return {
+        lang: words - frozenset().union(*(w for o, w in STOPWORDS.items() if o != lang))
+        for lang, words in STOPWORDS.items()
+    }
+
+
+def _contradicted(code: str, words: Sequence[str]) -> bool:
+    """Whether the function words of a text speak against ``code``: another language's
+    exclusive function words (:func:`_exclusive_function_words`) outnumber ``code``'s.
+    The low-accuracy detector is then not taken at its word: it said French at 0.985 for
+    "Which key messages concern remittances?" (the high-accuracy one: English, 0.80);
+    lingua's documentation warns that its low-accuracy mode is weak on short texts."""
+    exclusive = _exclusive_function_words()
+    folded = [fold(w) for w in words]
+    counts = {lang: sum(w in ws for w in folded) for lang, ws in exclusive.items()}
+    own = counts.get(code, 0)
+    return any(n > own for lang, n in counts.items() if lang != code)
 
 
 def warm_up(languages: Iterable[str] | None = None) -> None:
