@@ -157,9 +157,10 @@ def test_topic_of_drops_the_words_asking_for_a_kind(question, topic):
     assert topic_of(question) == topic
 
 
-def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
-    from assistant.answer import _OnTopic, ask, understand
-    from assistant.retrieve import resources, search
+def _resources_of(tmp_path, passages, elements):
+    """Resources over a one-document store (hashing embedder) of ``passages`` with
+    ``elements`` = [(kind, passage index)]."""
+    from assistant.retrieve import resources
     from corpus.embeddings import HashingEmbedder
     from corpus.store import EmbeddedStore
     from gfmd.settings import EmbeddingSettings, Settings
@@ -168,20 +169,27 @@ def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
     settings = Settings(
         index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
     )
-    doc = make_stored_doc(
-        "kms",
+    doc = make_stored_doc("kms", passages, elements=elements)
+    emb = HashingEmbedder()
+    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
+    store.write([doc], vectors=emb.embed)
+    store.close()
+    return resources(settings)
+
+
+def test_topic_request_cites_only_elements_on_its_topic(tmp_path):
+    from assistant.answer import _OnTopic, ask, understand
+    from assistant.retrieve import search
+
+    res = _resources_of(
+        tmp_path,
         [
             "Les profils migratoires doivent couvrir tous les aspects de la migration.",
             "Les évaluations des politiques migratoires doivent être intégrées en amont.",
             "Les transferts de fonds des migrants doivent être moins coûteux.",
         ],
-        elements=[("key_message", 0), ("key_message", 1), ("key_message", 2)],
+        [("key_message", 0), ("key_message", 1), ("key_message", 2)],
     )
-    emb = HashingEmbedder()
-    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
-    store.write([doc], vectors=emb.embed)
-    store.close()
-    res = resources(settings)
     for question in (
         "Quels messages clés ont été adoptés sur les transferts de fonds ?",
         "What key messages were adopted on remittances?",  # through the terminology
@@ -211,28 +219,15 @@ def test_a_month_is_never_a_meeting_term():
 
 def test_topic_request_answered_without_its_kind_says_so(tmp_path):
     from assistant.answer import ask
-    from assistant.retrieve import resources
-    from corpus.embeddings import HashingEmbedder
-    from corpus.store import EmbeddedStore
-    from gfmd.settings import EmbeddingSettings, Settings
-    from tests.factories import make_doc as make_stored_doc
 
-    settings = Settings(
-        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
-    )
-    doc = make_stored_doc(
-        "kms",
+    res = _resources_of(
+        tmp_path,
         [
             "Les profils migratoires doivent couvrir tous les aspects de la migration.",
             "Les transferts de fonds des migrants ont triplé depuis dix ans selon la Banque.",
         ],
-        elements=[("key_message", 0)],
+        [("key_message", 0)],
     )
-    emb = HashingEmbedder()
-    store = EmbeddedStore.open(settings.index_dir, settings, embedding_model=emb.name, create=True)
-    store.write([doc], vectors=emb.embed)
-    store.close()
-    res = resources(settings)
 
     passages_only = ask("Quels messages clés portent sur les transferts de fonds ?", res=res)
     assert passages_only.status == "answered"
