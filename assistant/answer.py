@@ -167,7 +167,7 @@ def extractive_answer(
     q = question if isinstance(question, Question) else understand(question, res)
     state = _Ask(res, q)
     q_lang = question_language or q.language
-    supporting = [h for h in hits if state.supports(h)]
+    supporting = _numbered_session_only(q, [h for h in hits if state.supports(h)])
     chosen = select(
         q,
         supporting,
@@ -450,6 +450,18 @@ def _meeting_first(question: Question, hits: Sequence[Hit]) -> list[Hit]:
     # sorted() is stable: each group keeps retrieval order
     ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h) is False)
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+
+
+def _numbered_session_only(question: Question, hits: Sequence[Hit]) -> list[Hit]:
+    """The supporting hits of the numbered session the question names ("roundtable 3.1")
+    when there are any: such a question is answered from roundtable 3.1's own text, not
+    from another paper's footnote that mentions it. A place name ("the meeting in
+    Manila") does not restrict the citations: a place hosts many meetings (the 2008
+    Forum and a 2011 workshop in Manila), and the sentence scores decide among them.
+    All hits when the question names no session or none of the hits belongs to it."""
+    terms = [t for t in question.meetings if any(c.isdigit() for c in t)]
+    own = [h for h in hits if _in_named_meeting(terms, h)]
+    return own or list(hits)
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:
