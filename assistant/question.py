@@ -21,7 +21,6 @@ from corpus.text import fold, fold_words
 AskedFor = Literal["number", "date", "name", "other"]
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w]|[.,]\d)")
 
 # Question openers per kind of fact asked for (folded, en/fr/es). "how many" asks for a
 # number, "when" for a date, "who / which countries" for names. Source: the question
@@ -176,5 +175,11 @@ def analyse_question(
         names=name_anchors(text, terminology),
         asked_for=asked_for(text),
         meetings=meeting_terms(text),
-        numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n))),
+        numbers=tuple(
+            dict.fromkeys(
+                t
+                for _, _, t in neutral_token_spans(text)
+                if t[0].isdigit() and not _YEAR.fullmatch(t)
+            )
+        ),
     )
