@@ -326,7 +326,8 @@ def embed_documents(
 
     Args:
         docs: the documents of one write.
-        vectors: texts -> (n, dim) float32, called with at most ``max(batch, 32)`` texts.
+        vectors: texts -> (n, dim) float32, called with at most ``max(batch, 64)`` texts
+            of similar length (shortest first).
         batch: texts per call (count); progress is reported after each call.
         progress: ``progress(done, total)`` in distinct texts.
 
@@ -343,9 +344,13 @@ def embed_documents(
         texts += [d.document.text[s:e] for p in d.passages for s, e in p.sentences]
     row_of: dict[str, int] = {}
     rows = np.fromiter((row_of.setdefault(t, len(row_of)) for t in texts), np.int64, len(texts))
-    unique = list(row_of)
+    # Embedded shortest first, so that each call holds texts of similar length (less
+    # padding in a batched forward pass); rows are put back in first-seen order below.
+    distinct = list(row_of)
+    order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
+    unique = [distinct[i] for i in order]
     parts = []
-    batch = max(batch, 32)
+    batch = max(batch, 64)
     for i in range(0, len(unique), batch):
         chunk = unique[i : i + batch]
         vecs = np.asarray(vectors(chunk), dtype=np.float32)
@@ -356,7 +361,12 @@ def embed_documents(
             progress(min(i + batch, len(unique)), len(unique))
     if parts and len({p.shape[1] for p in parts}) > 1:
         raise StoreError("embedder returned vectors of different dimensions")
-    matrix = np.concatenate(parts)[rows] if parts else np.zeros((0, 1), np.float32)
+    if parts:
+        matrix = np.empty((len(unique), parts[0].shape[1]), np.float32)
+        matrix[np.asarray(order, np.int64)] = np.concatenate(parts)
+        matrix = matrix[rows]
+    else:
+        matrix = np.zeros((0, 1), np.float32)
     out = []
     at = 0
     for d in docs:

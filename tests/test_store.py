@@ -4,6 +4,7 @@ Backend-independent behaviour is in ``tests/test_store_contract.py``."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -298,3 +299,32 @@ def test_a_text_that_occurs_twice_is_embedded_once() -> None:
     assert units.shape == (len(expected), EMB.embed(["x"]).shape[1])
     np.testing.assert_allclose(units, EMB.embed(expected), rtol=1e-6)
     assert progress[-1] == (len(set(expected)), len(set(expected)))
+
+
+def test_texts_are_embedded_shortest_first_and_each_vector_returns_to_its_unit() -> None:
+    from corpus.protocol import embed_documents, unit_texts
+
+    texts = [f"Passage {i}: " + "migration et développement " * (7 * i % 11) for i in range(150)]
+    doc = make_doc("sorted", texts)
+    doc = dataclasses.replace(  # two sentences per passage: "Passage i:" and the rest
+        doc,
+        passages=tuple(
+            dataclasses.replace(p, sentences=((p.start, p.text.index(":") + p.start + 1),
+                                              (p.text.index(":") + p.start + 2, p.end)))
+            for p in doc.passages
+        ),
+    )  # fmt: skip
+    calls: list[list[str]] = []
+
+    def recording(batch):
+        calls.append(list(batch))
+        return EMB.embed(batch)
+
+    [(units, sentences)] = embed_documents([doc], recording, 8, None)
+    lengths = [len(t) for call in calls for t in call]
+    assert lengths == sorted(lengths) and len(calls) > 1
+    np.testing.assert_allclose(units, EMB.embed(unit_texts(doc)), rtol=1e-6)
+    assert len(sentences) == len(doc.passages)
+    for p in doc.passages:
+        said = [doc.document.text[s:e] for s, e in p.sentences]
+        np.testing.assert_allclose(sentences[p.passage_id].vectors, EMB.embed(said), rtol=1e-6)
