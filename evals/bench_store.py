@@ -118,12 +118,18 @@ def measure_default_embedder(index_dir: Path, units: int, questions: int = 25) -
     and the lexical search at that size. 3 rounds of the first ``questions`` dev questions,
     after one warm-up round.
 
+    Before the searches, one bundled report is ingested into that store with the default
+    embedder (``one_doc_ingest_s``: wall seconds of ``ingest_paths``, the embedding of its
+    passages, elements and sentences, and the write).
+
     Returns:
-        units, search and ask p50/p95 (ms), the query embedding's p50 (ms), model name.
+        units, one-report ingest seconds and units, search and ask p50/p95 (ms), the query
+        embedding's p50 (ms), model name.
     """
     from assistant.answer import ask
     from assistant.retrieve import resources, search
     from corpus.embeddings import make_embedder
+    from corpus.indexer import ingest_paths
     from evals.benchmark import DEFAULT_QUESTIONS, _dist
     from evals.run import load_questions
 
@@ -131,12 +137,22 @@ def measure_default_embedder(index_dir: Path, units: int, questions: int = 25) -
     emb = make_embedder(settings.embedding)
     dim = int(emb.embed(["probe"], query=True).shape[1])
     build(index_dir, units, settings, embedding_model=emb.name, dim=dim)
+    report_file = sorted(settings.corpus_dir.glob("*.txt"))[0]
+    t0 = time.perf_counter()
+    report = ingest_paths([report_file], settings=settings, embedder=emb)
+    ingest_s = time.perf_counter() - t0
     res = resources(settings)
     qs = [item["q"] for item in load_questions(DEFAULT_QUESTIONS)][:questions]
     for q in qs:
         ask(q, res=res)
     with res.store.reader() as r:
-        out: dict = {"units": r.size, "model": emb.name}
+        out: dict = {
+            "units": r.size,
+            "model": emb.name,
+            "one_doc_ingest_s": round(ingest_s, 2),
+            "one_doc_ingest_file": report_file.name,
+            "one_doc_units": report.files[0].passages + report.files[0].elements,
+        }
     for name, call in (
         ("search", lambda q: search(q, res=res)),
         ("ask", lambda q: ask(q, res=res)),
