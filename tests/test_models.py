@@ -472,3 +472,23 @@ def test_embeddinggemma_ranks_the_french_passage_for_english_and_spanish_questio
     assert docs.shape == (2, 768) and queries.shape == (2, 768)
     scores = queries @ docs.T
     assert (scores[:, 0] > scores[:, 1]).all(), scores
+
+
+@pytest.mark.model
+def test_embeddinggemma_in_bfloat16_is_named_apart_and_agrees_with_float32() -> None:
+    spec = models.REGISTRY["embeddinggemma"]
+    if not models.is_present(spec, Settings()):
+        pytest.skip("EmbeddingGemma not fetched (gfmd models fetch embeddinggemma)")
+    from corpus.embeddings import EmbeddingGemmaEmbedder
+
+    texts = [
+        "La cible 10.7 des objectifs de développement durable est spécialement dédiée "
+        "à la migration.",
+        "Les coprésidents ont remercié les participants de la table ronde.",
+    ]
+    half = EmbeddingGemmaEmbedder(dtype="bfloat16")
+    full = EmbeddingGemmaEmbedder(dtype="float32")
+    assert half.name == full.name + "-bf16"  # an index built in one refuses the other
+    for query in (False, True):
+        cosines = (half.embed(texts, query=query) * full.embed(texts, query=query)).sum(axis=1)
+        assert cosines.min() >= 0.995, cosines
