@@ -32,7 +32,9 @@ gold cited 0.618 -> 0.639, citation precision 0.336 -> 0.357, answered unchanged
 
 Which units are cited (:func:`select`): the supporting units whose best sentence scores
 within :data:`CITE_MARGIN` of the best one, at most ``answer.max_citations``: fewer,
-right citations rather than the top k by habit.
+right citations rather than the top k by habit. A quote that is the same stretch of a
+document as one already cited (passages overlap; an element lies inside its passage) is
+not cited twice.
 """
 
 from __future__ import annotations
@@ -305,7 +307,8 @@ def select(
 
     Returns:
         Selections whose score is within :data:`CITE_MARGIN` of the best, at most
-        ``max_citations``, best first; empty when no unit has a quotable sentence.
+        ``max_citations``, best first, no quote the same stretch of a document as an
+        earlier one; empty when no unit has a quotable sentence.
     """
     stored = source.sentence_vectors([h.passage.passage_id for h in hits])
     chosen: list[Selection] = []
@@ -318,4 +321,25 @@ def select(
         return []
     chosen.sort(key=lambda c: -c.score)
     top = chosen[0].score
-    return [c for c in chosen if c.score >= top - CITE_MARGIN][:max_citations]
+    cited: list[Selection] = []
+    for c in chosen:
+        if c.score < top - CITE_MARGIN or len(cited) >= max_citations:
+            break
+        if not any(_same_text(c, other) for other in cited):
+            cited.append(c)
+    return cited
+
+
+def quote_span(selection: Selection) -> tuple[str, int, int]:
+    """(doc id, start, end) of a selection's quote in its document's cleaned text."""
+    start = selection.hit.span[0] + selection.hit.text.index(selection.quote)
+    return selection.hit.passage.doc_id, start, start + len(selection.quote)
+
+
+def _same_text(a: Selection, b: Selection) -> bool:
+    """Whether two quotes are the same stretch of one document, one inside the other:
+    a sentence in the overlap of two consecutive passages, or a guiding question quoted
+    once as an element and once inside its passage. Cited once."""
+    doc_a, sa, ea = quote_span(a)
+    doc_b, sb, eb = quote_span(b)
+    return doc_a == doc_b and ((sa <= sb and eb <= ea) or (sb <= sa and ea <= eb))

@@ -182,6 +182,27 @@ def test_only_units_close_to_the_best_are_cited() -> None:
     assert [c.hit for c in chosen] == [strong]
 
 
+def test_a_sentence_in_two_overlapping_passages_is_cited_once() -> None:
+    shared = "Le Forum a recommandé de renforcer les profils migratoires."
+    doc = "Premier paragraphe sur les données de migration et leur collecte. " + shared
+    doc += " Dernière phrase sur les diasporas et le développement local."
+    cut = doc.index(shared)
+
+    def part(start: int, end: int, rank: int) -> Hit:
+        text = doc[start:end]
+        p = Passage(content_id("d", start, end), "d", text, start, end, 1, 1, ("S",), "fr",
+                    "body", "L", sentences=tuple(passage_sentences(text, start)))  # fmt: skip
+        return Hit(rank, p, "Report", 2011, 1.0, 0.9)
+
+    first, second = part(0, cut + len(shared), 1), part(cut, len(doc), 2)
+    other = _hit("Un autre rapport recommande de renforcer les profils migratoires.", doc="e")
+    q = _question("Quelles recommandations pour renforcer les profils migratoires ?")
+    chosen = select(q, [first, second, other], source=_NoVectors(), max_citations=3)
+    quotes = [c.quote for c in chosen]
+    assert quotes.count(shared) == 1 and len(quotes) == len(set(quotes))
+    assert other in [c.hit for c in chosen]  # the next unit takes the freed place
+
+
 # --- reranker
 
 
