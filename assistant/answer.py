@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
+    names_meeting,
     select_meeting_elements,
     topic_of,
 )
@@ -48,11 +49,11 @@ from assistant.select import close_enough, holds_anchors, holds_asked_for, selec
 from corpus.analysis import analyze
 from corpus.text import sentence_spans
 from gfmd.settings import Settings
-from ingest.elements import meeting_term_matches
 from ingest.language import detect_language
 
 if TYPE_CHECKING:
     from assistant.llm import ChatModel
+    from assistant.terminology import Terminology
 
 LANGUAGE_NAMES = {
     "en": {"en": "English", "fr": "French", "es": "Spanish"},
@@ -241,7 +242,7 @@ def element_list_answer(
         and (filters.year_max is None or (e.year is not None and e.year <= filters.year_max))
         and (not filters.languages or e.language in filters.languages)
     ]
-    groups = select_meeting_elements(request, elements)
+    groups = select_meeting_elements(request, elements, terminology=res.terminology)
     if not groups:
         return None
     citations: list[Citation] = []
@@ -373,7 +374,7 @@ def retrieve(
     text, vec = question.text, question.vector
     if request is None or request.kind is None or filters.kinds:
         hits = search(text, k=k, filters=filters, res=res, query_vector=vec)
-        return _meeting_first(question, hits) if _anchored(question, hits) else []
+        return _meeting_first(question, hits, res.terminology) if _anchored(question, hits) else []
     state = _Ask(res, question)
     elements = search(
         text, k=k, filters=filters, res=res, unit_types=("element",), query_vector=vec
@@ -387,7 +388,7 @@ def retrieve(
     elements = [e for e in elements if state.supports(e) and on_topic(e)]
     elements.sort(key=lambda h: h.element is None or h.element.kind != request.kind)
     merged = elements + [p for p in passages if not any(_overlaps(p, e) for e in elements)]
-    return _meeting_first(question, merged[:k])
+    return _meeting_first(question, merged[:k], res.terminology)
 
 
 class _OnTopic:
@@ -429,26 +430,32 @@ def _anchored(question: Question, hits: Sequence[Hit]) -> bool:
     return question.language is not None or any(h.lexical_rank is not None for h in hits)
 
 
-def _in_named_meeting(terms: Sequence[str], hit: Hit) -> bool | None:
+def _in_named_meeting(
+    terms: Sequence[str], hit: Hit, terminology: Terminology | None = None
+) -> bool | None:
     """Whether a hit belongs to the meeting the question names: True when its own meeting
-    and section path name every term, False when it has a meeting of its own that does
-    not, None when the question names no meeting or the hit has no meeting of its own."""
+    and section path name every term (or a terminology equivalent of it,
+    :func:`assistant.elements_answer.names_meeting`), False when it has a meeting of its
+    own that does not, None when the question names no meeting or the hit has no meeting
+    of its own."""
     own = hit.own_meeting
     if not terms or own is None:
         return None
     path = hit.element.section if hit.element else hit.passage.section
     context = " ".join((own, *path))
-    return all(meeting_term_matches(t, context) for t in terms)
+    return all(names_meeting(t, context, terminology) for t in terms)
 
 
-def _meeting_first(question: Question, hits: Sequence[Hit]) -> list[Hit]:
+def _meeting_first(
+    question: Question, hits: Sequence[Hit], terminology: Terminology | None = None
+) -> list[Hit]:
     """When the question names a meeting ("roundtable 3.1", "the Marseille workshop"),
     hits that belong to another meeting (neither their meeting nor their section path
     names it) go after the others; each group keeps retrieval order, hits with no meeting
     of their own stay in place; ranks renumbered."""
     terms = question.meetings
     # sorted() is stable: each group keeps retrieval order
-    ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h) is False)
+    ordered = sorted(hits, key=lambda h: _in_named_meeting(terms, h, terminology) is False)
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 

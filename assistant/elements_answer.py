@@ -18,10 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from corpus.text import fold_words as fold
 from ingest.elements import meeting_term_matches
 from ingest.models import ELEMENT_KINDS, Element, ElementKind
+
+if TYPE_CHECKING:
+    from assistant.terminology import Terminology
 
 KIND_QUESTION_PATTERNS: dict[ElementKind, tuple[str, ...]] = {
     "key_message": (
@@ -170,20 +174,33 @@ def topic_of(question: str) -> str:
     return " ".join(folded.split())
 
 
+def names_meeting(term: str, text: str, terminology: Terminology | None = None) -> bool:
+    """Whether a meeting term occurs in a meeting name or heading
+    (:func:`ingest.elements.meeting_term_matches`), as written or as any of its
+    equivalents in the terminology (:meth:`assistant.terminology.Terminology.equivalents`:
+    "Batoumi" names the meeting the report heads "Batumi, Géorgie")."""
+    alternatives = terminology.equivalents(term) if terminology is not None else (term,)
+    return any(meeting_term_matches(t, text) for t in alternatives)
+
+
 def select_meeting_elements(
-    request: ElementRequest, elements: Sequence[Element]
+    request: ElementRequest,
+    elements: Sequence[Element],
+    *,
+    terminology: Terminology | None = None,
 ) -> list[list[Element]]:
     """The complete element lists of the meeting a request names.
 
     Args:
         request: from :func:`detect_element_request`.
         elements: candidate elements (e.g. every stored element), any order.
+        terminology: when given, a meeting term also matches through its equivalents
+            (:func:`names_meeting`).
 
     Returns:
         The lists (each grouped by doc id, heading and meeting, split where the ordinal
         restarts at 1, complete and in ordinal order) whose meeting name or heading
-        matches the most meeting terms (at least one; see
-        :func:`ingest.elements.meeting_term_matches`), restricted to the requested kind,
+        matches the most meeting terms (at least one; see :func:`names_meeting`), restricted to the requested kind,
         in document order. ``[]`` when the request has no meeting terms or no list
         matches.
     """
@@ -195,7 +212,7 @@ def select_meeting_elements(
     for items in lists:
         first = items[0]
         hay = f"{first.meeting or ''} {first.heading}"
-        score = sum(meeting_term_matches(t, hay) for t in request.meeting_terms)
+        score = sum(names_meeting(t, hay, terminology) for t in request.meeting_terms)
         if score:
             scored.append((score, items))
     if not scored:

@@ -163,6 +163,19 @@ class Terminology:
                 out.append(concept)
         return out
 
+    def equivalents(self, term: str) -> tuple[str, ...]:
+        """A term and its equivalents, folded: ``fold(term)`` first, then every variant (any
+        language) of the concept one of whose variants folds to the whole term
+        ("Batoumi" -> "batoumi", "batumi"); ``(fold(term),)`` when no concept has it.
+        Stop-word and acronym variants are matched as :meth:`match_spans` does not:
+        only a whole-term equality counts here."""
+        key = fold(term).strip()
+        idx = self._folded[None].get(key)
+        if idx is None:
+            return (key,)
+        variants = (fold(v).strip() for vs in self.concepts[idx].variants.values() for v in vs)
+        return tuple(dict.fromkeys(v for v in (key, *variants) if v))
+
     def expansion(self, query: str, source_language: str | None, target_language: str) -> Expansion:
         """Rewrite a query into ``target_language`` terms for the lexical retriever.
 

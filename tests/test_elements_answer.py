@@ -7,11 +7,16 @@ import pytest
 from assistant.elements_answer import (
     ElementRequest,
     detect_element_request,
+    names_meeting,
     select_meeting_elements,
     topic_of,
 )
+from assistant.terminology import Concept, Terminology, load_terminology
+from gfmd.settings import Settings
 from ingest.elements import extract_elements
 from tests.test_elements_support import make_doc
+
+TERMINOLOGY = Settings().terminology
 
 
 @pytest.mark.parametrize(
@@ -245,3 +250,28 @@ def test_topic_request_answered_without_its_kind_says_so(tmp_path):
 
     plain = ask("Les transferts de fonds ont-ils triplé ?", res=res)  # no kind asked for
     assert plain.notice is None or "messages essentiels" not in plain.notice
+
+
+def test_a_meeting_named_by_its_exonym_in_the_terminology_is_selected():
+    # the report heads the meeting "Chisinau"; a question may write the name as the
+    # terminology's other languages do (the shipped table's Batoumi = Batumi row)
+    cities = Terminology(
+        [Concept("city_chisinau", {"en": ("Chisinau",), "fr": ("Kichinev",), "es": ()}, "")]
+    )
+    req = detect_element_request("Quels sont les messages essentiels de l'atelier de Kichinev ?")
+    assert req == ElementRequest("key_message", ("kichinev",))
+    assert select_meeting_elements(req, _elements()) == []
+    (lst,) = select_meeting_elements(req, _elements(), terminology=cities)
+    assert [e.text for e in lst] == [
+        "Premier message de Chisinau.",
+        "Deuxième message de Chisinau.",
+    ]
+
+
+def test_equivalents_are_the_whole_terms_concept_variants():
+    table = load_terminology(TERMINOLOGY)
+    assert set(table.equivalents("Batoumi")) == {"batoumi", "batumi"}
+    assert table.equivalents("Batoumi")[0] == "batoumi"
+    assert table.equivalents("Atlantis") == ("atlantis",)
+    assert names_meeting("batoumi", "Batumi, Géorgie, 12-13 juillet 2011", table)
+    assert not names_meeting("batoumi", "Batumi, Géorgie, 12-13 juillet 2011")
