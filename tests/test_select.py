@@ -369,12 +369,12 @@ def test_an_element_is_scored_like_a_sentence_not_by_its_unit_cosine() -> None:
     item = "Quelles mesures les États ont-ils prises pour atteindre les cibles ?"
     answer = "La cible 10.7 est spécialement dédiée à la migration."
     text = f"{item}\n{answer}"
-    passage_hit = _hit(text, rank=2, dense=0.80)
+    passage_hit = _hit(text, rank=1, dense=0.80)
     element = Element(
         "el1", "guiding_question", item, "1", 1, "Questions directrices", "Table ronde 1.2",
         "d", "Report", 2017, None, None, 0, len(item), "fr", ("S",),
     )  # fmt: skip
-    element_hit = dataclasses.replace(passage_hit, rank=1, dense_score=0.99, element=element)
+    element_hit = dataclasses.replace(passage_hit, rank=2, dense_score=0.99, element=element)
     assert element_hit.text == item
     spans = passage_sentences(text, 0)
     assert [text[s:e] for s, e in spans] == [item, answer]
@@ -386,11 +386,38 @@ def test_an_element_is_scored_like_a_sentence_not_by_its_unit_cosine() -> None:
             return {passage_hit.passage.passage_id: SentenceVectors(spans, vectors)}
 
     q = analyse_question("Which target?", language="en", vector=qvec, terminology=EMPTY)
-    chosen = select(q, [element_hit, passage_hit], source=Stored(), max_citations=3)
+    chosen = select(q, [passage_hit, element_hit], source=Stored(), max_citations=3)
     assert [(c.hit.element is None, c.quote) for c in chosen] == [(True, answer)]
     # without stored sentences the element keeps its unit cosine
-    fallback = select(q, [element_hit, passage_hit], source=_NoVectors(), max_citations=3)
+    fallback = select(q, [passage_hit, element_hit], source=_NoVectors(), max_citations=3)
     assert fallback[0].hit is element_hit
+
+
+def test_the_best_ranked_unit_is_cited_even_below_the_sentence_margin() -> None:
+    """Retrieval ranks units better than a sentence cosine does: the first supporting
+    unit is always cited, the others only within the margin; best score first."""
+    first = _hit("Les États membres ont adopté la déclaration de 2006.", rank=1, doc="a")
+    second = _hit("La cible 10.7 est spécialement dédiée à la migration.", rank=2, doc="b")
+    third = _hit("Le Forum se réunit chaque année dans un pays différent.", rank=3, doc="c")
+    vectors = {first: [0.6, 0.8], second: [0.0, 1.0], third: [0.8, 0.6]}
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+
+    class Stored:
+        def sentence_vectors(self, passage_ids):
+            return {
+                h.passage.passage_id: SentenceVectors(
+                    [(0, len(h.text))], np.array([vectors[h]], dtype=np.float32)
+                )
+                for h in vectors
+            }
+
+    q = analyse_question("Which target?", language="en", vector=qvec, terminology=EMPTY)
+    chosen = select(q, [first, second, third], source=Stored(), max_citations=3)
+    # second: 1.0 (best); first: 0.8, below the margin but ranked first; third: 0.6, out
+    assert [c.hit for c in chosen] == [second, first]
+    assert select(q, [second, first, third], source=Stored(), max_citations=3)[0].hit is second
+    assert [c.hit for c in select(q, [second, first], source=Stored(), max_citations=3)] == [second]
+    assert [c.hit for c in select(q, [first, second], source=Stored(), max_citations=1)] == [first]
 
 
 @pytest.mark.parametrize(
