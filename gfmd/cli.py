@@ -444,6 +444,14 @@ def cmd_elements(args: argparse.Namespace) -> int:
         )
     elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=args.meeting)
     if args.meeting and not elements:
+        # the meeting as the terminology's other languages name it ("Ginebra" = "Genève")
+        from assistant.terminology import load_terminology
+
+        for name in load_terminology(settings.terminology).equivalents(args.meeting)[1:]:
+            elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=name)
+            if elements:
+                break
+    if args.meeting and not elements:
         raise QueryError(
             f"no elements for meeting {args.meeting!r}"
             + (f" of kind {args.kind}" if args.kind else "")

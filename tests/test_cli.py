@@ -152,6 +152,17 @@ def test_bad_queries_and_filters_are_clear_errors(indexed: Path, capsys) -> None
     assert code == 2 and "Atlantis" in err
 
 
+def test_elements_of_a_meeting_named_in_another_language(indexed: Path, capsys) -> None:
+    # the fixture's meeting is "Genève"; the terminology's city row gives Ginebra / Geneva
+    code, out, _ = run(capsys, "elements", "--json", "--meeting", "Genève")
+    assert code == 0
+    want = json.loads(out)["elements"]
+    assert want
+    for name in ("Ginebra", "Geneva"):
+        code, out, _ = run(capsys, "elements", "--json", "--meeting", name)
+        assert code == 0 and json.loads(out)["elements"] == want
+
+
 def test_ask_json_contract_quotes_are_verbatim(indexed: Path, capsys) -> None:
     code, out, _ = run(capsys, "ask", "--json", "What do remittances do for development?")
     data = json.loads(out)
