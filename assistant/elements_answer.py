@@ -200,8 +200,8 @@ def select_meeting_elements(
     Returns:
         The lists (each grouped by doc id, heading and meeting, split where the ordinal
         restarts at 1, complete and in ordinal order) whose meeting name or heading
-        matches the most meeting terms (at least one; see :func:`names_meeting`), restricted to the requested kind,
-        in document order. ``[]`` when the request has no meeting terms or no list
+        matches the most meeting terms (at least one; see :func:`names_meeting`),
+        restricted to the requested kind, in document order. ``[]`` when the request has no meeting terms or no list
         matches.
     """
     if not request.meeting_terms:

@@ -167,8 +167,9 @@ class Terminology:
         """A term and its equivalents, folded: ``fold(term)`` first, then every variant (any
         language) of the concept one of whose variants folds to the whole term
         ("Batoumi" -> "batoumi", "batumi"); ``(fold(term),)`` when no concept has it.
-        Stop-word and acronym variants are matched as :meth:`match_spans` does not:
-        only a whole-term equality counts here."""
+        Only whole-term equality with a folded variant counts; acronym and stop-word
+        variants, which match only as written (see the class docstring), are not
+        looked up."""
         key = fold(term).strip()
         idx = self._folded[None].get(key)
         if idx is None:
