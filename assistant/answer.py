@@ -44,7 +44,7 @@ from assistant.elements_answer import (
 from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
 from assistant.question import Question, analyse_question
 from assistant.rerank import Reranker, default_reranker
-from assistant.retrieve import Resources, resources, search, validate
+from assistant.retrieve import Resources, meeting_as_stored, resources, search, validate
 from assistant.select import close_enough, holds_anchors, holds_asked_for, select
 from corpus.analysis import analyze
 from corpus.text import sentence_spans
@@ -234,9 +234,10 @@ def element_list_answer(
         return None
     if filters.kinds and request.kind not in filters.kinds:
         return None
+    meeting = meeting_as_stored(filters.meeting, res.store, res.terminology)
     elements = [
         e
-        for e in res.store.elements(kind=request.kind, meeting=filters.meeting or None)
+        for e in res.store.elements(kind=request.kind, meeting=meeting or None)
         if (not filters.doc_ids or e.doc_id in filters.doc_ids)
         and (filters.year_min is None or (e.year is not None and e.year >= filters.year_min))
         and (filters.year_max is None or (e.year is not None and e.year <= filters.year_max))

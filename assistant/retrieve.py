@@ -144,6 +144,37 @@ def validate(query: object, filters: object, store: StoreReader, *, k: object = 
     return q
 
 
+def meeting_as_stored(
+    meeting: str | None, store: StoreReader, terminology: Terminology
+) -> str | None:
+    """A meeting filter as the store writes the meeting.
+
+    The filter is a folded substring of an element's meeting or list heading
+    (:class:`corpus.protocol.UnitFilter`); a delegate may type the place as another
+    language writes it ("Ginebra", "Batoumi" for the reports' "Genève", "Batumi").
+
+    Args:
+        meeting: the filter as given (None or empty: no filter).
+        store: the store (or pinned reader) whose elements are checked.
+        terminology: for the equivalents of the name
+            (:meth:`assistant.terminology.Terminology.equivalents`).
+
+    Returns:
+        ``meeting`` when some element matches it, else the first terminology equivalent
+        that some element matches, else ``meeting`` unchanged (the filter then matches
+        nothing, as asked).
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    if not meeting or store.elements(meeting=meeting):
+        return meeting
+    for name in terminology.equivalents(meeting)[1:]:
+        if store.elements(meeting=name):
+            return name
+    return meeting
+
+
 def reciprocal_rank_fusion(
     rankings: Sequence[tuple[float, Sequence[int]]], k: int = 60
 ) -> dict[int, float]:
@@ -247,6 +278,7 @@ def _search(
 ) -> list[Hit]:
     q = validate(query, filters, store, k=k)
     filters = check_filters(filters)
+    filters = replace(filters, meeting=meeting_as_stored(filters.meeting, store, res.terminology))
     k = check_k(k) or res.settings.retrieval.top_k
     r = res.settings.retrieval
     where = UnitFilter(

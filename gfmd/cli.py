@@ -442,15 +442,11 @@ def cmd_elements(args: argparse.Namespace) -> int:
         raise QueryError(
             f"unknown document {args.doc} (known: {', '.join(sorted(store.doc_ids()))})"
         )
-    elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=args.meeting)
-    if args.meeting and not elements:
-        # the meeting as the terminology's other languages name it ("Ginebra" = "Genève")
-        from assistant.terminology import load_terminology
+    from assistant.retrieve import meeting_as_stored
+    from assistant.terminology import load_terminology
 
-        for name in load_terminology(settings.terminology).equivalents(args.meeting)[1:]:
-            elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=name)
-            if elements:
-                break
+    meeting = meeting_as_stored(args.meeting, store, load_terminology(settings.terminology))
+    elements = store.elements(kind=args.kind, doc_id=args.doc, year=args.year, meeting=meeting)
     if args.meeting and not elements:
         raise QueryError(
             f"no elements for meeting {args.meeting!r}"

@@ -163,6 +163,25 @@ def test_elements_of_a_meeting_named_in_another_language(indexed: Path, capsys) 
         assert code == 0 and json.loads(out)["elements"] == want
 
 
+def test_a_meeting_filter_in_another_language_filters_search_and_ask(indexed: Path) -> None:
+    from assistant.answer import ask
+    from assistant.models import Filters
+    from assistant.retrieve import search
+
+    question = "Quels sont les messages essentiels sur les données ?"
+    ids = {h.unit_id for h in search(question, filters=Filters(meeting="Genève"))}
+    assert ids
+    assert {h.unit_id for h in search(question, filters=Filters(meeting="Ginebra"))} == ids
+    assert search(question, filters=Filters(meeting="Atlantis")) == []
+    question = "Quelles approches reposant sur des faits probants ?"
+    cited = [
+        [(c.hit.unit_id, c.quote) for c in ask(question, filters=Filters(meeting=m)).citations]
+        for m in ("Genève", "Ginebra")
+    ]
+    assert cited[0] and cited[1] == cited[0]
+    assert not ask(question, filters=Filters(meeting="Atlantis")).citations
+
+
 def test_ask_json_contract_quotes_are_verbatim(indexed: Path, capsys) -> None:
     code, out, _ = run(capsys, "ask", "--json", "What do remittances do for development?")
     data = json.loads(out)
