@@ -41,7 +41,7 @@ from assistant.elements_answer import (
     select_meeting_elements,
     topic_of,
 )
-from assistant.models import Answer, Citation, Filters, Hit, StreamEvent
+from assistant.models import KIND_NAME, KIND_NAMES, Answer, Citation, Filters, Hit, StreamEvent
 from assistant.question import Question, analyse_question
 from assistant.rerank import Reranker, default_reranker
 from assistant.retrieve import Resources, meeting_as_stored, resources, search, validate
@@ -184,7 +184,7 @@ def extractive_answer(
             continue
         marker = len(citations) + 1
         citations.append(Citation(marker, sel.hit, sel.quote))
-        lines.append(f"{_element_prefix(sel.hit)}« {sel.quote} » [{marker}]")
+        lines.append(f"{_element_prefix(sel.hit, q_lang)}« {sel.quote} » [{marker}]")
     if not citations:
         return _not_found(q.text, q_lang, hits[:3])
     return Answer(
@@ -199,11 +199,14 @@ def extractive_answer(
     )
 
 
-def _element_prefix(hit: Hit) -> str:
+def _element_prefix(hit: Hit, lang: str | None) -> str:
+    """``"[guiding question, Batumi, Géorgie, 12-13 juillet 2011] "`` before a quoted
+    element, the kind named in the question's language (English when not en/fr/es); ``""``
+    for a passage."""
     el = hit.element
     if el is None:
         return ""
-    kind = el.kind.replace("_", " ")
+    kind = KIND_NAME.get(lang or "en", KIND_NAME["en"])[el.kind]
     where = f", {el.meeting}" if el.meeting else ""
     return f"[{kind}{where}] "
 
@@ -272,23 +275,6 @@ def element_list_answer(
     )
 
 
-_KIND_NAMES = {
-    "en": {
-        "key_message": "key messages",
-        "guiding_question": "guiding questions",
-        "recommendation": "recommendations",
-    },
-    "fr": {
-        "key_message": "messages essentiels",
-        "guiding_question": "questions directrices",
-        "recommendation": "recommandations",
-    },
-    "es": {
-        "key_message": "mensajes clave",
-        "guiding_question": "preguntas orientadoras",
-        "recommendation": "recomendaciones",
-    },
-}
 _NO_MEETING_LIST = {
     "en": "No list of {kind} was found for a meeting matching “{terms}”",
     "fr": "Aucune liste de {kind} n’a été trouvée pour une réunion correspondant à « {terms} »",
@@ -328,7 +314,7 @@ def topic_without_elements_notice(
     ):
         return None
     lang = question_language if question_language in _NO_TOPIC_ELEMENT else "en"
-    kind = _KIND_NAMES[lang][request.kind] if request.kind else _ANY_KIND[lang]
+    kind = KIND_NAMES[lang][request.kind] if request.kind else _ANY_KIND[lang]
     return _NO_TOPIC_ELEMENT[lang].format(kind=kind)
 
 
@@ -348,7 +334,7 @@ def unmatched_meeting_notice(
         return None
     lang = question_language if question_language in _NO_MEETING_LIST else "en"
     text = _NO_MEETING_LIST[lang].format(
-        kind=_KIND_NAMES[lang][request.kind], terms=" ".join(request.meeting_terms)
+        kind=KIND_NAMES[lang][request.kind], terms=" ".join(request.meeting_terms)
     )
     return text + (_CLOSEST_FOLLOWS[lang] if closest else ".")
 

@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from assistant.llm import ChatMessage, ChatModel, Role, complete
+from assistant.models import KIND_NAMES
 from gfmd.errors import LLMError
 
 CONDENSE_SYSTEM_PROMPT = """\
@@ -175,26 +176,6 @@ _NOT_PLACE = frozenset(
 """Capitalised words never taken as a place in a follow-up (its opening words, articles,
 acronyms)."""
 
-KIND_PHRASES: dict[str, dict[str, str]] = {
-    "fr": {
-        "key_message": "messages essentiels",
-        "guiding_question": "questions directrices",
-        "recommendation": "recommandations",
-    },
-    "en": {
-        "key_message": "key messages",
-        "guiding_question": "guiding questions",
-        "recommendation": "recommendations",
-    },
-    "es": {
-        "key_message": "mensajes clave",
-        "guiding_question": "preguntas orientadoras",
-        "recommendation": "recomendaciones",
-    },
-}
-"""How a rewritten question names each element kind, per language (the list headings of
-the reports: "Messages essentiels", "Questions directrices", "Preguntas orientadoras")."""
-
 _FEMININE = {"guiding_question", "recommendation"}
 
 _LANG_WORDS = {
@@ -336,7 +317,7 @@ def resolve_follow_up(question: str, previous: str | None) -> str:
     Chisinau ?" becomes "Quels sont les messages essentiels de l'atelier de Chisinau ?",
     and then "Et les questions directrices ?" becomes "Quelles sont les questions
     directrices de l'atelier de Chisinau ?". Works on French, English and Spanish
-    wordings (``KIND_PHRASES``, :data:`_FOLLOW_UP_START`).
+    wordings (``assistant.models.KIND_NAMES``, :data:`_FOLLOW_UP_START`).
 
     Args:
         question: the user's latest question.
@@ -380,7 +361,7 @@ def resolve_follow_up(question: str, previous: str | None) -> str:
                 y=parts.year
             )
     if parts.kind:
-        phrase = KIND_PHRASES[lang][parts.kind]
+        phrase = KIND_NAMES[lang][parts.kind]
         span = _kind_span(text, prev_kind)
         if span:
             text = text[: span[0]] + phrase + text[span[1] :]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from assistant.llm import ChatMessage, ChatModel, GrammarChatModel
-from assistant.models import Answer, Citation, Hit, StreamEvent
+from assistant.models import KIND_NAME, Answer, Citation, Hit, StreamEvent
 from corpus.text import CITATION_MARKER as _MARKER_RE
 from corpus.text import fold_words as fold
 from corpus.text import instruction_spans, sentence_spans
@@ -38,12 +38,6 @@ REFUSAL = "NOT_FOUND"
 _REFUSAL_RE = re.compile(r"\bNOT[_ ]FOUND\b")
 
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
-
-KIND_NAMES = {
-    "key_message": "key message",
-    "guiding_question": "guiding question",
-    "recommendation": "recommendation",
-}
 
 SYSTEM_PROMPT = """\
 You answer questions about reports of the Global Forum on Migration and Development \
@@ -153,7 +147,7 @@ def format_passage(
     delimiters.
     """
     el = hit.element
-    kind = KIND_NAMES.get(el.kind, el.kind) if el else hit.passage.kind
+    kind = KIND_NAME["en"].get(el.kind, el.kind) if el else hit.passage.kind
     kind = "passage" if kind == "body" else kind
     lines = [f"title: {hit.title}", f"year: {hit.year if hit.year is not None else 'unknown'}"]
     if el and el.meeting:

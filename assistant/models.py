@@ -12,8 +12,53 @@ from typing import Any, Literal
 from ingest.elements import meeting_kind
 from ingest.models import Element, Passage
 
-NO_LOCATOR = "no page numbers in this source"
-"""What a citation says when its source has neither pages nor numbered paragraphs."""
+KIND_NAME: dict[str, dict[str, str]] = {
+    "en": {
+        "key_message": "key message",
+        "guiding_question": "guiding question",
+        "recommendation": "recommendation",
+    },
+    "fr": {
+        "key_message": "message essentiel",
+        "guiding_question": "question directrice",
+        "recommendation": "recommandation",
+    },
+    "es": {
+        "key_message": "mensaje clave",
+        "guiding_question": "pregunta orientadora",
+        "recommendation": "recomendación",
+    },
+}
+"""Language -> element kind -> its name, singular (the list headings of the reports:
+"Messages essentiels", "Questions directrices"; "Preguntas orientadoras")."""
+
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "key_message": "key messages",
+        "guiding_question": "guiding questions",
+        "recommendation": "recommendations",
+    },
+    "fr": {
+        "key_message": "messages essentiels",
+        "guiding_question": "questions directrices",
+        "recommendation": "recommandations",
+    },
+    "es": {
+        "key_message": "mensajes clave",
+        "guiding_question": "preguntas orientadoras",
+        "recommendation": "recomendaciones",
+    },
+}
+"""Language -> element kind -> its name, plural (as :data:`KIND_NAME`)."""
+
+
+def titled(title: str, year: object) -> str:
+    """``"Title (2011)"``; the title alone when it already ends with its year in
+    parentheses (the UN report is titled "… rapport du Secrétaire général (2008)")."""
+    if year is None or year == "":
+        return title
+    suffix = f"({year})"
+    return title if title.rstrip().endswith(suffix) else f"{title} {suffix}"
 
 
 def locator_label(
@@ -24,7 +69,7 @@ def locator_label(
 ) -> str:
     """Where a cited unit is, as a reader checks it: ``"p. 4"``, ``"pp. 4-5"``,
     ``"para. 12"``, ``"paras. 12-13"``, ``"p. 4, para. 12"``; ``""`` when the source has
-    neither pages nor paragraph numbers (callers then show :data:`NO_LOCATOR`).
+    neither pages nor paragraph numbers (the views then say "no page numbers in this source": ``ui.strings`` key ``no_locator``).
 
     Args:
         page_start, page_end: physical pages (1-based), or None.

@@ -281,13 +281,15 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
 
 
 def _format_hits(query: str, hits: Sequence) -> str:
+    from assistant.models import titled
+
     lines = [f"Search: {query}"]
     for h in hits:
         j = h.to_json()
         pages = _pages(j)
         kind = f" [{j['element_kind']}]" if j["element_kind"] else ""
         lines.append(
-            f"{h.rank}. {j['title']} ({j['year']}){pages}{kind} — {_innermost(j['section'])}"
+            f"{h.rank}. {titled(j['title'], j['year'])}{pages}{kind} — {_innermost(j['section'])}"
         )
         lines.append(
             "   " + j["text"][:300].replace("\n", " ") + ("…" if len(j["text"]) > 300 else "")
@@ -300,11 +302,26 @@ def _innermost(section: str) -> str:
     return section.rsplit(" > ", 1)[-1]
 
 
-def _pages(j: dict) -> str:
-    """ ", p. 4" / ", para. 12" / ", p. 4, para. 12" / ", no page numbers in this source"."""
-    from assistant.models import NO_LOCATOR, json_locator
+def _pages(j: dict, lang: str | None = "en") -> str:
+    """ ", p. 4" / ", para. 12" / ", p. 4, para. 12" / ", no page numbers in this source"
+    (that phrase in ``lang``: en/fr/es, English otherwise)."""
+    from assistant.models import json_locator
+    from ui.strings import t
 
-    return f", {json_locator(j) or NO_LOCATOR}"
+    return f", {json_locator(j) or t('no_locator', lang)}"
+
+
+def _where(j: dict) -> str:
+    """`` — meeting — section`` of a citation: the meeting, then the innermost heading, the
+    heading left out when it only repeats the meeting (a section headed by its meeting)."""
+    from corpus.text import fold
+
+    section = _innermost(j["section"])
+    meeting = j.get("meeting") or ""
+    parts = [meeting] if meeting else []
+    if section and fold(section) != fold(meeting):
+        parts.append(section)
+    return "".join(f" — {p}" for p in parts)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -334,27 +351,28 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def format_answer(answer) -> str:
     """Human-readable answer with its numbered sources."""
+    from assistant.models import titled
+    from ui.strings import t
+
     j = answer.to_json()
+    lang = answer.question_language
     lines = [f"Q: {answer.question}"]
     if answer.status == "not_found":
-        lines.append(f"Not found. {answer.notice or ''}".strip())
+        lines.append(f"{t('not_found', lang)}. {answer.notice or ''}".strip())
         if answer.closest:
-            lines.append("Closest material (not an answer):")
+            lines.append(f"{t('closest_material', lang)}:")
             for h in answer.closest:
                 hj = h.to_json()
-                lines.append(
-                    f"  - {hj['title']} ({hj['year']}){_pages(hj)} — {_innermost(hj['section'])}"
-                )
+                lines.append(f"  - {titled(hj['title'], hj['year'])}{_pages(hj, lang)}{_where(hj)}")
         return "\n".join(lines)
     lines.append(answer.text)
     if answer.notice:
         lines.append(f"({answer.notice})")
-    lines.append("Sources:")
+    lines.append(f"{t('sources', lang)}:")
     for c in j["citations"]:
-        kind = f" [{c['element_kind']}]" if c.get("element_kind") else ""
-        meeting = f" — {c['meeting']}" if c.get("meeting") else ""
+        kind = f" [{t('kind_' + c['element_kind'], lang)}]" if c.get("element_kind") else ""
         lines.append(
-            f"[{c['marker']}] {c['title']} ({c['year']}){_pages(c)}{kind}{meeting} — {_innermost(c['section'])}"
+            f"[{c['marker']}] {titled(c['title'], c['year'])}{_pages(c, lang)}{kind}{_where(c)}"
         )
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,41 @@ def test_ask_falls_back_to_extractive_when_the_server_is_down(indexed: Path, cap
     data = json.loads(out)
     assert code == 0 and data["mode"] == "extractive"
     assert "unreachable" in data["notice"]
+
+
+def test_a_printed_answer_is_labelled_in_the_question_language(indexed: Path) -> None:
+    """`gfmd ask` prints its labels (sources, not found, closest material, no page
+    numbers, element kinds) in the question's language, English when it has none."""
+    from assistant.models import Answer, Citation, Filters
+    from assistant.retrieve import resources, search
+    from gfmd.cli import format_answer
+
+    res = resources(get_settings())
+    element = search("messages", res=res, filters=Filters(kinds=("key_message",)))[0]
+    quote = element.text.strip()
+    answered = Answer("¿Qué?", "answered", f"« {quote} » [1]", (Citation(1, element, quote),))
+    missing = Answer("Quoi ?", "not_found", "", (), (element,), question_language="fr")
+    out_es = format_answer(replace(answered, question_language="es"))
+    assert "Fuentes:" in out_es and "Sources:" not in out_es
+    assert "[mensaje clave]" in out_es and "[key_message]" not in out_es
+    assert "Sources:" in format_answer(answered) and "[key message]" in format_answer(answered)
+    out_fr = format_answer(missing)
+    assert "Pas de réponse." in out_fr and "Not found" not in out_fr
+    assert "Passages les plus proches (ce n'est pas une réponse):" in out_fr
+    if element.passage.page_start is None and element.passage.paragraph_start is None:
+        assert "pas de numéros de page dans cette source" in out_fr
+    from assistant.answer import _element_prefix
+
+    assert _element_prefix(element, "es").startswith("[mensaje clave")
+    assert _element_prefix(element, "de").startswith("[key message")
+
+
+def test_a_section_that_repeats_its_meeting_is_printed_once() -> None:
+    from gfmd.cli import _where
+
+    meeting = "Réunion thématique, Marseille, France, 14-15 juin 2011"
+    assert _where({"section": f"Module III > {meeting}", "meeting": meeting}) == f" — {meeting}"
+    assert _where({"section": "A > Introduction", "meeting": meeting}) == (
+        f" — {meeting} — Introduction"
+    )
+    assert _where({"section": "A > Introduction", "meeting": None}) == " — Introduction"

@@ -589,3 +589,20 @@ def test_first_upload_creates_the_index_and_reports_per_file(tmp_path: Path, mon
     assert summary.startswith("1 added, 2 rejected") and "1 documents" in summary
     assert app.api_search("réintégration")["hits"][0]["doc_id"] == "retour"
     assert sorted(p.name for p in settings.upload_dir.iterdir()) == ["retour.txt"]
+
+
+def test_exports_label_each_answer_in_its_question_language(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from docx import Document as Docx
+
+    answered, missing = _answers(settings)
+    spanish = [replace(answered, question_language="es"), replace(missing, question_language="es")]
+    md = conversation_markdown(spanish)
+    assert "Fuentes:" in md and "**Sin respuesta.** Pas trouvé." in md
+    assert "Pasajes más cercanos (no es una respuesta):" in md and "Sources:" not in md
+    assert "sin números de página en esta fuente" in md
+    paras = [p.text for p in Docx(str(write_docx(spanish, tmp_path / "es.docx"))).paragraphs]
+    assert "Fuentes" in paras and not any("Not found" in p for p in paras)

@@ -171,7 +171,7 @@ def test_api_mistake_is_one_log_line_not_a_traceback(settings: Settings, capsys)
 
 
 def test_title_ending_with_its_year_is_not_given_it_twice() -> None:
-    from ui.render import titled
+    from assistant.models import titled
 
     title = "Migrations internationales et développement : rapport (2008)"
     assert titled(title, 2008) == title

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.models import NO_LOCATOR, locator_label
+from assistant.models import locator_label
 from gfmd.settings import PROJECT_ROOT, get_settings
 from ingest.models import Block
 from ingest.structure import paragraph_numbers, paragraph_range
@@ -62,7 +62,6 @@ def test_locator_labels() -> None:
     assert locator_label(None, None, 12, 13) == "paras. 12-13"
     assert locator_label(4, 4, 12, 12) == "p. 4, para. 12"
     assert locator_label(None, None) == ""
-    assert NO_LOCATOR == "no page numbers in this source"
 
 
 def test_bundled_un_report_passages_carry_its_paragraph_numbers() -> None:

@@ -45,8 +45,9 @@ from gfmd.settings import Settings, get_settings
 from ingest.models import ELEMENT_KINDS
 from ui import render
 from ui.export import describe_filters, write_docx, write_markdown
-from ui.i18n import EXAMPLES as LOCALISED_EXAMPLES
-from ui.i18n import I18N, lang_of, t
+from ui.i18n import I18N
+from ui.strings import EXAMPLES as LOCALISED_EXAMPLES
+from ui.strings import lang_of, t
 from ui.uploads import ALLOWED_SUFFIXES, ingest_uploads, remove_document
 
 if TYPE_CHECKING:

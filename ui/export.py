@@ -12,8 +12,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.models import NO_LOCATOR, Answer, Filters, Hit, json_locator
-from ui.render import KIND_LABELS, SECTION_CHARS, titled
+from assistant.models import Answer, Filters, Hit, json_locator, titled
+from ui.render import KIND_LABELS, SECTION_CHARS
+from ui.strings import t
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_<>|~"})
 
@@ -25,18 +26,20 @@ def _md(text: str) -> str:
     return "\n".join("\\" + line if line.startswith("#") else line for line in out.split("\n"))
 
 
-def citation_line(hit: Hit) -> str:
+def citation_line(hit: Hit, lang: str | None = "en") -> str:
     """``"Title (2011), p. 4, para. 12 — Section — key message — Meeting [doc-id]"``: the
     citation of a hit in plain text; "no page numbers in this source" when it has neither
     pages nor paragraph numbers; the section is its innermost heading (at most
-    :data:`ui.render.SECTION_CHARS` characters), not the whole path."""
+    :data:`ui.render.SECTION_CHARS` characters), not the whole path. The phrase and the
+    kind are in ``lang`` (en/fr/es; English otherwise)."""
     j = hit.to_json()
     head = titled(j["title"], j["year"])
-    head += f", {json_locator(j) or NO_LOCATOR}"
+    head += f", {json_locator(j) or t('no_locator', lang)}"
     section = j["section"].rsplit(" > ", 1)[-1]
     if len(section) > SECTION_CHARS:
         section = section[: SECTION_CHARS - 1].rstrip() + "…"
-    rest = [x for x in (section, KIND_LABELS.get(j["element_kind"] or ""), j["meeting"]) if x]
+    kind = t(f"kind_{j['element_kind']}", lang) if j["element_kind"] else ""
+    rest = [x for x in (section, kind, j["meeting"]) if x]
     return " — ".join([head, *rest]) + f" [{j['doc_id']}]"
 
 
@@ -85,24 +88,25 @@ def conversation_markdown(
     if not answers:
         out.append("(empty conversation)")
     for i, a in enumerate(answers, start=1):
+        lang = a.question_language
         out += [f"## {i}. {_md(a.question)}", ""]
         used = describe_filters(filters[i - 1] if i - 1 < len(filters) else None)
         if used:
             out += [f"*Filters: {_md(used)}*", ""]
         if a.status == "not_found":
-            out += [f"**Not found.** {_md(a.notice or '')}".rstrip(), ""]
+            out += [f"**{t('not_found', lang)}.** {_md(a.notice or '')}".rstrip(), ""]
             if a.closest:
-                out += ["Closest material (not an answer):", ""]
+                out += [f"{t('closest_material', lang)}:", ""]
                 for h in a.closest:
-                    out.append(f"- {_md(citation_line(h))}")
+                    out.append(f"- {_md(citation_line(h, lang))}")
                 out.append("")
             continue
         out += [_md(a.text).replace("\n", "  \n"), ""]
         if a.notice:
             out += [f"*{_md(a.notice)}*", ""]
-        out += ["Sources:", ""]
+        out += [f"{t('sources', lang)}:", ""]
         for c in a.citations:
-            out.append(f"[{c.marker}] {_md(citation_line(c.hit))}")
+            out.append(f"[{c.marker}] {_md(citation_line(c.hit, lang))}")
             out.append("")
             out += [f"> {_md(line)}" if line.strip() else ">" for line in c.quote.splitlines()]
             out.append("")
@@ -136,26 +140,27 @@ def write_docx(
     doc.add_heading(title, level=0)
     doc.add_paragraph(f"Exported {time.strftime('%Y-%m-%d %H:%M')}.")
     for i, a in enumerate(answers, start=1):
+        lang = a.question_language
         doc.add_heading(f"{i}. {a.question}", level=1)
         used = describe_filters(filters[i - 1] if i - 1 < len(filters) else None)
         if used:
             doc.add_paragraph().add_run(f"Filters: {used}").italic = True
         if a.status == "not_found":
             p = doc.add_paragraph()
-            p.add_run("Not found. ").bold = True
+            p.add_run(f"{t('not_found', lang)}. ").bold = True
             p.add_run(a.notice or "")
             if a.closest:
-                doc.add_paragraph("Closest material (not an answer):")
+                doc.add_paragraph(f"{t('closest_material', lang)}:")
                 for h in a.closest:
-                    doc.add_paragraph(citation_line(h), style="List Bullet")
+                    doc.add_paragraph(citation_line(h, lang), style="List Bullet")
             continue
         for line in a.text.splitlines():
             doc.add_paragraph(line)
         if a.notice:
             doc.add_paragraph().add_run(a.notice).italic = True
-        doc.add_heading("Sources", level=2)
+        doc.add_heading(t("sources", lang), level=2)
         for c in a.citations:
-            doc.add_paragraph(f"[{c.marker}] {citation_line(c.hit)}")
+            doc.add_paragraph(f"[{c.marker}] {citation_line(c.hit, lang)}")
             doc.add_paragraph(c.quote, style="Quote")
     doc.save(str(path))
     return path

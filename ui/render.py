@@ -20,11 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from assistant.models import Answer, Hit, json_locator, locator_label
+from assistant.models import KIND_NAME, Answer, Hit, json_locator, locator_label, titled
 from corpus.protocol import StoreReader as Store
 from gfmd.errors import StoreError
 from ingest.models import Document, DocumentMeta, Element
-from ui.i18n import t
+from ui.strings import LANGUAGES, t
 
 SECTION_CHARS = 90
 """Characters of a section heading shown on a card (the full path is in its tooltip)."""
@@ -39,18 +39,9 @@ MAX_BROWSE_ELEMENTS = 400
 """Elements rendered at once in the Browse tab; beyond that the user narrows the filters
 (a page of several hundred items is already more than a reader scans)."""
 
-KIND_LABELS = {
-    "key_message": "key message",
-    "guiding_question": "guiding question",
-    "recommendation": "recommendation",
-}
+KIND_LABELS = KIND_NAME["en"]
+"""Element kind -> its English name (the Browse tab's kind boxes, plain-text citations)."""
 
-_NOT_FOUND_LABEL = {"en": "Not found", "fr": "Pas de réponse", "es": "Sin respuesta"}
-_CLOSEST_LABEL = {
-    "en": "Closest material (not an answer) is listed beside the chat.",
-    "fr": "Les passages les plus proches (ce n'est pas une réponse) sont listés à côté.",
-    "es": "Los pasajes más cercanos (no es una respuesta) se listan al lado.",
-}
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -68,15 +59,6 @@ def esc(text: object) -> str:
         .replace("}", "&#125;")
         .replace("`", "&#96;")
     )
-
-
-def titled(title: str, year: object) -> str:
-    """``"Title (2011)"``; the title alone when it already ends with its year in
-    parentheses (the UN report is titled "… rapport du Secrétaire général (2008)")."""
-    if year is None or year == "":
-        return title
-    suffix = f"({year})"
-    return title if title.rstrip().endswith(suffix) else f"{title} {suffix}"
 
 
 def pages_label(page_start: int | None, page_end: int | None) -> str:
@@ -235,17 +217,17 @@ def answer_html(
     if answer is None:
         body = esc(partial_text).replace("\n", "<br>")
         return f'<div class="answer streaming">{body}<span class="cursor">▍</span></div>'
-    lang = answer.question_language if answer.question_language in _NOT_FOUND_LABEL else "en"
+    lang = answer.question_language if answer.question_language in LANGUAGES else "en"
     notice = notice if notice is not None else answer.notice
     if answer.status == "not_found":
         parts = [
             '<div class="answer not-found">',
-            f'<div class="nf-banner"><strong>{esc(_NOT_FOUND_LABEL[lang])}</strong>',
+            f'<div class="nf-banner"><strong>{esc(t("not_found", lang))}</strong>',
             f" — {esc(notice)}" if notice else "",
             "</div>",
         ]
         if answer.closest:
-            parts.append(f'<div class="nf-closest">{esc(_CLOSEST_LABEL[lang])}</div>')
+            parts.append(f'<div class="nf-closest">{esc(t("closest_beside", lang))}</div>')
         parts.append("</div>")
         return "".join(parts)
     quotes = {c.marker: c.quote for c in answer.citations}  # the chat keeps class/href/title
