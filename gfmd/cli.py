@@ -177,13 +177,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     lines = [
         f"{f.status:9} {f.path}" + (f" ({f.reason})" if f.reason else "") for f in report.files
     ]
+    # text files have no pages: "0 pages" would read as "nothing was indexed"
+    pages = f"{_count(report.pages, 'PDF page')}, " if report.pages else ""
     lines.append(
-        f"index {report.index_dir}: {report.documents} documents, {report.pages} pages, "
-        f"{report.passages} passages, {report.elements} elements; {report.seconds:.1f} s"
+        f"index {report.index_dir}: {_count(report.documents, 'document')}, {pages}"
+        f"{_count(report.passages, 'passage')}, {_count(report.elements, 'element')}; "
+        f"{report.seconds:.1f} s"
     )
     _emit(report.to_json(), args.json, "\n".join(lines))
     rejected = [f for f in report.files if f.status == "rejected"]
     return 1 if rejected and len(rejected) == len(report.files) else 0
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 document"``, ``"5 documents"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

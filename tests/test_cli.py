@@ -324,3 +324,12 @@ def test_a_section_that_repeats_its_meeting_is_printed_once() -> None:
         f" — {meeting} — Introduction"
     )
     assert _where({"section": "A > Introduction", "meeting": None}) == " — Introduction"
+
+
+def test_the_ingest_summary_counts_pdf_pages_only_when_there_are_some(
+    env: Path, data_dir: Path, capsys
+) -> None:
+    code, out, _ = run(capsys, "ingest", "--quiet", str(data_dir / "report_short.txt"))
+    assert code == 0 and "1 document, " in out and "pages" not in out.splitlines()[-1]
+    code, out, _ = run(capsys, "ingest", "--quiet", str(data_dir / "two_pages.pdf"))
+    assert code == 0 and "2 documents, 2 PDF pages, " in out.splitlines()[-1]
