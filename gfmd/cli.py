@@ -289,13 +289,18 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
 
 
 def _format_hits(query: str, hits: Sequence) -> str:
+    """Printed search hits, labelled in the query's language (en/fr/es, else English;
+    the search has already loaded the language detector)."""
     from assistant.models import titled
+    from ingest.language import detect_language
+    from ui.strings import t
 
-    lines = [f"Search: {query}"]
+    lang = detect_language(query)
+    lines = [f"{t('search', lang)}: {query}"]
     for h in hits:
         j = h.to_json()
-        pages = _pages(j)
-        kind = f" [{j['element_kind']}]" if j["element_kind"] else ""
+        pages = _pages(j, lang)
+        kind = f" [{t('kind_' + j['element_kind'], lang)}]" if j["element_kind"] else ""
         lines.append(
             f"{h.rank}. {titled(j['title'], j['year'])}{pages}{kind} — {_innermost(j['section'])}"
         )

@@ -333,3 +333,10 @@ def test_the_ingest_summary_counts_pdf_pages_only_when_there_are_some(
     assert code == 0 and "1 document, " in out and "pages" not in out.splitlines()[-1]
     code, out, _ = run(capsys, "ingest", "--quiet", str(data_dir / "two_pages.pdf"))
     assert code == 0 and "2 documents, 2 PDF pages, " in out.splitlines()[-1]
+
+
+def test_printed_search_hits_are_labelled_in_the_query_language(indexed: Path, capsys) -> None:
+    code, out, _ = run(capsys, "search", "-k", "3", "¿Qué dicen los informes sobre las remesas?")
+    assert code == 0 and out.startswith("Búsqueda: ")
+    code, out, _ = run(capsys, "search", "-k", "3", "What do the reports say about remittances?")
+    assert code == 0 and out.startswith("Search: ")

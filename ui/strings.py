@@ -105,6 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_elements": {"en": "elements", "fr": "éléments", "es": "elementos"},
     "col_id": {"en": "id", "fr": "id", "es": "id"},
     "sources": {"en": "Sources", "fr": "Sources", "es": "Fuentes"},
+    "search": {"en": "Search", "fr": "Recherche", "es": "Búsqueda"},
     "retrieved": {
         "en": "Retrieved passages",
         "fr": "Passages trouvés",
