@@ -362,9 +362,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer) -> str:
-    """Human-readable answer with its numbered sources."""
+def format_answer(answer, filters: Any = None) -> str:
+    """Human-readable answer with its numbered sources; a ``not_found`` answer asked with
+    filters (:class:`assistant.models.Filters`) says the filters may be why, as the app
+    does."""
     from assistant.models import titled
+    from ui.export import describe_filters
     from ui.strings import t
 
     j = answer.to_json()
@@ -372,6 +375,9 @@ def format_answer(answer) -> str:
     lines = [f"Q: {answer.question}"]
     if answer.status == "not_found":
         lines.append(f"{t('not_found', lang)}. {answer.notice or ''}".strip())
+        used = describe_filters(filters)
+        if used:
+            lines.append(t("filters_not_found", lang, f=used))
         if answer.closest:
             lines.append(f"{t('closest_material', lang)}:")
             for h in answer.closest:
@@ -430,7 +436,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         return _run_batch(args, run_one, failed)
     answer = ask(args.question, filters=filters, res=res, llm=llm)
-    _emit(answer.to_json(), args.json, format_answer(answer))
+    _emit(answer.to_json(), args.json, format_answer(answer, filters))
     return 0
 
 

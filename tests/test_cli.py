@@ -340,3 +340,11 @@ def test_printed_search_hits_are_labelled_in_the_query_language(indexed: Path, c
     assert code == 0 and out.startswith("Búsqueda: ")
     code, out, _ = run(capsys, "search", "-k", "3", "What do the reports say about remittances?")
     assert code == 0 and out.startswith("Search: ")
+
+
+def test_a_filtered_question_not_found_says_the_filters_may_be_why(indexed: Path, capsys) -> None:
+    code, out, _ = run(capsys, "ask", "--year", "2031", "migration")
+    assert code == 0 and "Not found." in out
+    assert "The filters (year 2031) leave nothing that answers" in out
+    code, out, _ = run(capsys, "ask", "Quel budget pour la station martienne en 2031 ?")
+    assert "filters" not in out and "filtres" not in out

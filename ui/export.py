@@ -51,7 +51,9 @@ def describe_filters(filters: Filters | None) -> str:
     parts = []
     if filters.doc_ids:
         parts.append("documents: " + ", ".join(filters.doc_ids))
-    if filters.year_min is not None and filters.year_max is not None:
+    if filters.year_min is not None and filters.year_min == filters.year_max:
+        parts.append(f"year {filters.year_min}")
+    elif filters.year_min is not None and filters.year_max is not None:
         parts.append(f"years {filters.year_min}-{filters.year_max}")
     elif filters.year_min is not None:
         parts.append(f"from {filters.year_min}")
