@@ -169,11 +169,13 @@ def extractive_answer(
     state = _Ask(res, q)
     q_lang = question_language or q.language
     supporting = _numbered_session_only(q, [h for h in hits if state.supports(h)])
+    request = detect_element_request(q.text)
     chosen = select(
         q,
         supporting,
         source=res.store,
         max_citations=res.settings.answer.max_citations,
+        kind=request.kind if request is not None else None,
     )
     if REQUIRE_ASKED_FOR and q.asked_for in ("number", "date"):
         chosen = [c for c in chosen if holds_asked_for(c.quote, q)]

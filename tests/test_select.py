@@ -420,6 +420,37 @@ def test_the_best_ranked_unit_is_cited_even_below_the_sentence_margin() -> None:
     assert [c.hit for c in select(q, [first, second], source=Stored(), max_citations=1)] == [first]
 
 
+def test_the_kind_asked_for_is_cited_first_and_kept_by_the_cap() -> None:
+    """For "What recommendations…?" a recommendation within the margin is quoted before
+    better-scored guiding questions, and the cap drops those rather than it."""
+    import dataclasses
+
+    from ingest.models import Element
+
+    items = [
+        ("guiding_question", "Comment les PCR induisent-ils des changements de politique ?"),
+        ("guiding_question", "Comment informer plus régulièrement sur les travaux des PCR ?"),
+        ("recommendation", "Les présidences des PCR pourraient assurer le suivi technique."),
+    ]
+    text = "\n".join(t for _, t in items)
+    base = _hit(text)
+    hits, start = [], 0
+    for rank, ((kind, item), dense) in enumerate(
+        zip(items, (0.90, 0.89, 0.88), strict=True), start=1
+    ):
+        element = Element(
+            f"el{rank}", kind, item, str(rank), rank, "Marches à suivre", "Table ronde 3.3",
+            "d", "Report", 2008, None, None, start, start + len(item), "fr", ("S",),
+        )  # fmt: skip
+        hits.append(dataclasses.replace(base, rank=rank, dense_score=dense, element=element))
+        start += len(item) + 1
+    q = _question("What recommendations were made to regional consultative processes?")
+    plain = select(q, hits, source=_NoVectors(), max_citations=2)
+    assert [c.hit.element.kind for c in plain] == ["guiding_question", "guiding_question"]
+    asked = select(q, hits, source=_NoVectors(), max_citations=2, kind="recommendation")
+    assert [c.hit for c in asked] == [hits[2], hits[0]]
+
+
 @pytest.mark.parametrize(
     ("question", "numbers", "years"),
     [
