@@ -444,6 +444,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.answer import ask
     from assistant.conversation import standalone_question
     from assistant.retrieve import resources
+    from ingest.language import detect_language
+    from ui.strings import t
 
     settings = _settings(args)
     res = resources(settings)
@@ -459,7 +461,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
             break
         standalone = standalone_question(q, history, llm=llm)
         if standalone != q:  # the interpretation is visible (stderr keeps --json clean)
-            print(f"Answering: {standalone}", file=sys.stderr if args.json else sys.stdout)
+            said = t("answering", detect_language(standalone), q=standalone)
+            print(said, file=sys.stderr if args.json else sys.stdout)
         try:
             answer = ask(standalone, res=res, llm=llm)
         except QueryError as exc:

@@ -115,7 +115,8 @@ def test_gfmd_chat_prints_the_question_it_answers(
     finally:
         get_settings.cache_clear()
     out = capsys.readouterr().out
-    assert "Answering: Quels sont les messages essentiels de Chisinau ?" in out
-    assert out.index("Answering:") < out.rindex(
+    # the interpretation is announced in the question's language
+    assert "Question traitée : Quels sont les messages essentiels de Chisinau ?" in out
+    assert out.index("Question traitée :") < out.rindex(
         "Q: Quels sont les messages essentiels de Chisinau ?"
     )
