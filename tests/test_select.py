@@ -112,6 +112,32 @@ def test_how_many_question_prefers_the_sentence_holding_a_number(monkeypatch) ->
     assert quote.startswith("En 2011, quarante")
 
 
+def test_a_count_in_a_pronoun_continuation_is_quoted_with_its_antecedent() -> None:
+    """The sentence naming the meeting scores best; the count is in the next sentence,
+    which opens with a pronoun: both are quoted, verbatim and in one piece. A next
+    sentence that does not continue it (no pronoun) is not joined."""
+    first = "La réunion de Batumi était organisée par le Gouvernement de la Géorgie."
+    text = f"{first} Elle a rassemblé 43 participants de 17 gouvernements."
+    hit = _hit(text)
+    spans = passage_sentences(text, 0)
+    assert len(spans) == 2
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+    vectors = np.array([[0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
+    stored = SentenceVectors(spans, vectors)
+    count = analyse_question(
+        "How many people attended the Batumi meeting?", language="en", vector=qvec,
+        terminology=EMPTY,
+    )  # fmt: skip
+    assert _quote(count, hit, stored) == text and text in hit.text
+    who = analyse_question(
+        "Who hosted the Batumi meeting?", language="en", vector=qvec, terminology=EMPTY
+    )
+    assert _quote(who, hit, stored) == first
+    unjoined = _hit(f"{first} Le rapport compte 43 pages sur ce sujet.")
+    stored2 = SentenceVectors(passage_sentences(unjoined.text, 0), vectors)
+    assert _quote(count, unjoined, stored2) == first
+
+
 @pytest.mark.parametrize(
     ("sentence", "holds"),
     [
