@@ -158,6 +158,16 @@ def test_a_year_a_day_or_a_paragraph_number_is_not_an_amount(sentence: str, hold
     assert holds_asked_for(sentence, q) is holds
 
 
+def test_a_dated_heading_answers_when_about_what_it_names() -> None:
+    """A heading is quoted only for a "when" question whose names it holds with a date."""
+    heading = "Réunion thématique : évaluation des politiques, Marseille, France, 14-15 juin 2011"
+    body = "Les évaluations font partie intégrante de l'élaboration des politiques."
+    hit = _hit(f"{heading}\n{body}")
+    assert _quote(_question("When did the Marseille meeting take place?"), hit, None) == heading
+    assert _quote(_question("What did the Marseille meeting discuss?"), hit, None) == body
+    assert _quote(_question("When did the Quito meeting take place?"), hit, None) == body
+
+
 def test_each_clause_of_a_compound_question_asks() -> None:
     """ "When …, and how many …?" asks for a date too: a sentence holding either answers;
     one holding neither does not."""
