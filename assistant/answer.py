@@ -24,8 +24,7 @@ answered without citing an element of that kind carries a notice saying so
 When nothing supports an answer the status is ``not_found``, with no citations and the
 nearest hits offered as ``closest`` material. A question that asks for a number ("how
 many") or a date ("when") is ``not_found`` when no supporting unit has a sentence holding
-one (or what another clause of the question asks for): the reports do not give that
-figure.
+one: the reports do not give that figure.
 """
 
 from __future__ import annotations

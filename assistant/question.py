@@ -76,9 +76,6 @@ class Question:
             terminology concept = any of its variants in any language; another name or
             acronym = itself): see :func:`name_anchors`.
         asked_for: the kind of fact asked for (number, date, name, other).
-        also_asked: the other kinds its other clauses ask for ("When was the first
-            meeting held, and how many States attended?": asked_for ``number``, also
-            ``date``): see :func:`kinds_asked`.
         meetings: the meetings it names, folded ("2.2", "chisinau"): see
             :func:`assistant.elements_answer.meeting_terms`.
     """
@@ -91,7 +88,6 @@ class Question:
     asked_for: AskedFor
     meetings: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
-    also_asked: tuple[AskedFor, ...] = ()
 
     @property
     def has_anchors(self) -> bool:
@@ -119,13 +115,6 @@ def asked_for(text: str) -> AskedFor:
         if _ASKS[kind].search(folded):
             return kind  # type: ignore[return-value]
     return "other"
-
-
-def kinds_asked(text: str) -> tuple[AskedFor, ...]:
-    """Every kind of fact (number, date, name) an opener asks for anywhere a clause starts
-    in the question (:data:`_ASKS`), in that order; ``()`` when none does."""
-    folded = fold_words(text)
-    return tuple(k for k in ("number", "date", "name") if _ASKS[k].search(folded))
 
 
 def name_anchors(text: str, terminology: Terminology) -> tuple[frozenset[str], ...]:
@@ -184,8 +173,7 @@ def analyse_question(
         vector=vector,
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         names=name_anchors(text, terminology),
-        asked_for=(kind := asked_for(text)),
-        also_asked=tuple(k for k in kinds_asked(text) if k != kind),
+        asked_for=asked_for(text),
         meetings=meeting_terms(text),
         numbers=tuple(
             dict.fromkeys(

@@ -107,17 +107,11 @@ _MONTHS = (
 )
 _YEAR = r"\b(?:1[89]\d\d|20\d\d)\b"
 _DATE = re.compile(_YEAR + r"|\b" + _MONTHS + r"\b")
-_DAY = r"\d{1,2}(?:er|st|nd|rd|th)?"
 _NOT_A_COUNT = re.compile(
-    r"^\s*\d+[.)]\s|"
-    + _YEAR
-    + rf"|\b{_DAY}(?:\s*(?:-|–|et|and|y|au|to|al)\s*{_DAY})?(?:\s+de)?\s+"
-    + _MONTHS
-    + r"\b"
+    r"^\s*\d+[.)]\s|" + _YEAR + r"|\b\d{1,2}(?:er|st|nd|rd|th)?(?:\s+de)?\s+" + _MONTHS + r"\b"
 )
 """What holds digits without being an amount: a leading paragraph or list number ("1. "),
-a year, a day of the month or a range of days ("16 novembre", "5 de mayo", "29 et 30
-octobre", "12-13 juillet")."""
+a year, a day of the month ("16 novembre", "5 de mayo")."""
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b(?:[A-Z]{2,}|[A-ZÀ-Ý][a-zà-ÿ]+)\b")
 _ANAPHORA = re.compile(
     r"(?:Elles?|Ils?|Celle-ci|Celui-ci|Cela|It|They|This|These|Ellas?|Él|Ellos|Esta|Este"
@@ -215,18 +209,15 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 def holds_asked_for(sentence: str, question: Question) -> bool:
     """Whether a sentence holds what the question asks for: a number for "how many" (a
-    year, a day of the month, a range of days or a leading paragraph number is not an
-    amount: "how many States took part in 2009?" is not answered by "the meetings of
-    2009 and 2010", nor "how many participants?" by "les 29 et 30 octobre 2008"), a date
-    (year or month name) for "when", a capitalised name for "who"; or what another clause
-    of the question asks for (:attr:`Question.also_asked`: "When …, and how many …?" is
-    answered by the date or by the count). True for other questions."""
-    if question.asked_for == "other":
-        return True
-    return any(_holds(sentence, k) for k in (question.asked_for, *question.also_asked))
+    year, a day of the month or a leading paragraph number is not an amount: "how many
+    States took part in 2009?" is not answered by "the meetings of 2009 and 2010"), a
+    date (year or month name) for "when", a capitalised name for "who"; True for other
+    questions."""
+    return question.asked_for == "other" or _holds(sentence, question.asked_for)
 
 
 def _holds(sentence: str, kind: str) -> bool:
+    """Whether a sentence holds a number, a date or a name (``kind``)."""
     if kind == "number":
         return _NUMBER.search(_NOT_A_COUNT.sub(" ", fold(sentence))) is not None
     if kind == "date":
@@ -310,7 +301,7 @@ def _dated_headings(
     "… appréciation et évaluation, Marseille, France, 14-15 juin 2011" answers "When did
     the Marseille meeting take place?", and a report often dates a meeting only in its
     heading. Other headings are never quoted (see :func:`best_sentence`)."""
-    if "date" not in (question.asked_for, *question.also_asked) or not question.names:
+    if question.asked_for != "date" or not question.names:
         return []
     out = []
     for s, e in spans:
