@@ -151,6 +151,7 @@ def extractive_answer(
     res: Resources,
     *,
     question_language: str | None = None,
+    kind: str | None = None,
 ) -> Answer:
     """Stages 5-7 without a model: select the supporting units and the sentence of each
     that answers, quote them verbatim with numbered citations, verify every quote.
@@ -160,6 +161,8 @@ def extractive_answer(
         hits: retrieved (and reranked) units, best first.
         res: loaded resources.
         question_language: overrides the question's detected language (for notices).
+        kind: the element kind the question asks for (the caller's
+            :func:`assistant.elements_answer.detect_element_request`), cited first.
 
     Returns:
         ``answered`` with at most ``answer.max_citations`` citations, or ``not_found``
@@ -169,13 +172,8 @@ def extractive_answer(
     state = _Ask(res, q)
     q_lang = question_language or q.language
     supporting = _numbered_session_only(q, [h for h in hits if state.supports(h)])
-    request = detect_element_request(q.text)
     chosen = select(
-        q,
-        supporting,
-        source=res.store,
-        max_citations=res.settings.answer.max_citations,
-        kind=request.kind if request is not None else None,
+        q, supporting, source=res.store, max_citations=res.settings.answer.max_citations, kind=kind
     )
     if REQUIRE_ASKED_FOR and q.asked_for in ("number", "date"):
         chosen = [c for c in chosen if holds_asked_for(c.quote, q)]
@@ -548,7 +546,7 @@ def ask_stream(
     unmatched = unmatched_meeting_notice(request, q.language, closest=bool(hits))
 
     def fallback() -> Answer:
-        answer = extractive_answer(q, hits, res)
+        answer = extractive_answer(q, hits, res, kind=request.kind if request else None)
         return replace(_with_notice(answer, unmatched), question=question)
 
     def finish(answer: Answer) -> Answer:

@@ -164,8 +164,13 @@ def holds_anchors(question: Question, folded_doc: str) -> bool:
         return False
     if not all(_contains(folded_doc, n) for n in question.numbers):
         return False
-    found = sum(1 for variants in question.names if any(_contains(folded_doc, v) for v in variants))
-    return found * 2 >= len(question.names)
+    return _names_held(question, folded_doc) * 2 >= len(question.names)
+
+
+def _names_held(question: Question, folded: str) -> int:
+    """How many of the question's names occur in ``folded`` text (a name counts when any
+    of its variants occurs as whole words, :func:`_contains`)."""
+    return sum(1 for variants in question.names if any(_contains(folded, v) for v in variants))
 
 
 def _contains(folded: str, variant: str) -> bool:
@@ -229,9 +234,7 @@ def sentence_features(sentence: str, question: Question) -> float:
     """The anchor and asked-for bonus of a sentence (see the module docstring)."""
     folded = fold(sentence)
     bonus = ANCHOR_BONUS * sum(1 for y in question.years if y in folded)
-    bonus += ANCHOR_BONUS * sum(
-        1 for variants in question.names if any(_contains(folded, v) for v in variants)
-    )
+    bonus += ANCHOR_BONUS * _names_held(question, folded)
     if question.asked_for != "other" and holds_asked_for(sentence, question):
         bonus += ASKED_BONUS
     return bonus
@@ -270,7 +273,8 @@ def best_sentence(
         closed = [(s, e) for s, e in spans if text[e - 1] in _CLOSING]
         # a lead-in ("… ont été les suivants :") announces the answer, it is not one
         stated = [(s, e) for s, e in closed if text[e - 1] != ":"]
-        spans = sorted({*(stated or closed or spans), *_dated_headings(question, text, spans)})
+        headings = [(s, e) for s, e in spans if text[e - 1] not in _CLOSING]
+        spans = sorted({*(stated or closed or spans), *_dated_headings(question, text, headings)})
         cands = []
         for s, e in spans:
             vec = _vector_for(vec_of, s, e)
@@ -294,24 +298,21 @@ def best_sentence(
 
 
 def _dated_headings(
-    question: Question, text: str, spans: Sequence[tuple[int, int]]
+    question: Question, text: str, headings: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """For a "when" question that names something (a meeting, a place), the heading
-    lines (no closing punctuation) that hold a date and every name the question gives:
+    lines (spans without closing punctuation) that hold a date and every name the question gives:
     "… appréciation et évaluation, Marseille, France, 14-15 juin 2011" answers "When did
     the Marseille meeting take place?", and a report often dates a meeting only in its
     heading. Other headings are never quoted (see :func:`best_sentence`)."""
     if question.asked_for != "date" or not question.names:
         return []
-    out = []
-    for s, e in spans:
-        line = text[s:e]
-        if line[-1] in _CLOSING or not _holds(line, "date"):
-            continue
-        folded = fold(line)
-        if all(any(_contains(folded, v) for v in names) for names in question.names):
-            out.append((s, e))
-    return out
+    return [
+        (s, e)
+        for s, e in headings
+        if _holds(text[s:e], "date")
+        and _names_held(question, fold(text[s:e])) == len(question.names)
+    ]
 
 
 def _with_continuations(
