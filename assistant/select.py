@@ -119,6 +119,13 @@ _ANAPHORA = re.compile(
 )
 """Openings of a sentence that continues the previous one (a subject pronoun or a
 demonstrative, in French, English and Spanish), for :func:`_with_continuations`."""
+_DEFINITE = re.compile(
+    r"(?:(?:Le|La|Les|Ce|Cet|Cette|Ces|The|This|That|These|Those|El|Los|Las|Esta|Este"
+    r"|Estos|Estas|Dicho|Dicha)\s+|L['’])(\w+)"
+)
+"""A sentence opening with a definite or demonstrative determiner and a noun: it
+continues the previous sentence when that noun occurs there ("… un programme
+pluriannuel … Le programme … prévoit l'allocation d'un montant de 15 millions d'euros")."""
 _CLOSING = '.?!;:»”")'
 
 
@@ -322,8 +329,8 @@ def _with_continuations(
     cands: list[tuple[str, float]],
 ) -> list[tuple[str, float]]:
     """For a "how many / when" question, a sentence that lacks the number or date but is
-    continued by a sentence that opens with a pronoun (:data:`_ANAPHORA`) and holds it
-    is quoted together with that continuation, at its own score: "La réunion de Batumi
+    continued by a sentence that refers back to it (:func:`_continues`) and holds it is
+    quoted together with that continuation, at its own score: "La réunion de Batumi
     était organisée … Elle a rassemblé 43 participants …" (the continuation alone says
     nothing about Batumi, so its own vector scores low). Other candidates unchanged."""
     if question.asked_for not in ("number", "date"):
@@ -333,12 +340,24 @@ def _with_continuations(
         (ps, pe), (cs, ce) = spans[i - 1], spans[i]
         if (
             text[pe:cs].strip() == ""
-            and _ANAPHORA.match(text, cs)
+            and _continues(text, (ps, pe), cs)
             and holds_asked_for(text[cs:ce], question)
             and not holds_asked_for(text[ps:pe], question)
         ):
             out[i - 1] = (text[ps:ce], cands[i - 1][1])
     return out
+
+
+def _continues(text: str, previous: tuple[int, int], start: int) -> bool:
+    """Whether the sentence at ``start`` opens by referring back to the previous one: a
+    pronoun (:data:`_ANAPHORA`) or a definite noun phrase whose noun the previous sentence
+    holds (:data:`_DEFINITE`)."""
+    if _ANAPHORA.match(text, start):
+        return True
+    m = _DEFINITE.match(text, start)
+    if m is None or len(m.group(1)) < 4:
+        return False
+    return _contains(fold(text[previous[0] : previous[1]]), fold(m.group(1)))
 
 
 def _element_cosine(question: Question, hit: Hit, stored: SentenceVectors | None) -> float:

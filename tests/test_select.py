@@ -138,6 +138,27 @@ def test_a_count_in_a_pronoun_continuation_is_quoted_with_its_antecedent() -> No
     assert _quote(count, unjoined, stored2) == first
 
 
+def test_a_definite_noun_phrase_naming_the_previous_subject_continues_it() -> None:
+    """ "Le programme …" after a sentence about "un programme" refers back to it: the count
+    is quoted with its antecedent. "Le rapport …" after a sentence with no report does
+    not (the case above); a short determiner-like word alone never does."""
+    first = "En mai 2007, la Commission a lancé un programme pluriannuel sur les migrations."
+    text = f"{first} Le programme prévoit un montant de 15 millions d’euros."
+    hit = _hit(text)
+    spans = passage_sentences(text, 0)
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+    stored = SentenceVectors(spans, np.array([[0.0, 1.0], [0.8, 0.6]], dtype=np.float32))
+    count = analyse_question(
+        "How much money did the Commission programme set aside?", language="en",
+        vector=qvec, terminology=EMPTY,
+    )  # fmt: skip
+    assert count.asked_for == "number"
+    assert _quote(count, hit, stored) == text
+    other = _hit(f"{first} Les fonds prévus atteignent 15 millions d’euros.")
+    stored2 = SentenceVectors(passage_sentences(other.text, 0), stored.vectors)
+    assert _quote(count, other, stored2) == first
+
+
 @pytest.mark.parametrize(
     ("sentence", "holds"),
     [
