@@ -159,6 +159,29 @@ def test_a_definite_noun_phrase_naming_the_previous_subject_continues_it() -> No
     assert _quote(count, other, stored2) == first
 
 
+def test_a_question_never_answers_who_when_or_how_many() -> None:
+    """An interrogative sentence states no fact: a "who" question quotes the statement even
+    when the question in the same passage scores higher; an open question may quote it,
+    and a unit holding only questions answers no "how many"."""
+    asking = "Qui devrait organiser la prochaine réunion de Taroudant sur les associations ?"
+    stating = "La réunion de Taroudant était organisée par le Gouvernement du Maroc."
+    text = f"{asking} {stating}"
+    hit = _hit(text)
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+    vectors = np.array([[0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    stored = SentenceVectors(passage_sentences(text, 0), vectors)
+
+    def q(text: str):
+        return analyse_question(text, language="en", vector=qvec, terminology=EMPTY)
+
+    assert q("Who organized the Taroudant meeting?").asked_for == "name"
+    assert _quote(q("Who organized the Taroudant meeting?"), hit, stored) == stating
+    assert _quote(q("What was discussed about the Taroudant meeting?"), hit, stored) == asking
+    only = _hit(asking)
+    one = SentenceVectors(passage_sentences(asking, 0), vectors[:1])
+    assert best_sentence(q("How many meetings were held in Taroudant?"), only, one) is None
+
+
 @pytest.mark.parametrize(
     ("sentence", "holds"),
     [
