@@ -37,6 +37,10 @@ The sentence that answers (:func:`best_sentence`), among a unit's stored sentenc
   unchanged); a sentence opening with a definite noun phrase whose noun the sentence
   before holds ("… un programme pluriannuel … Le programme prévoit … 15 millions
   d'euros") continues it too (:func:`_continues`);
+- a quote that opens with a pronoun right after another sentence is quoted with that
+  sentence ("Cet atelier était accueilli par … Il était organisé avec le soutien de …",
+  :func:`_antecedents`), so it says what the pronoun stands for; scores unchanged (both
+  splits' per-question metrics identical);
 - for a "who / when / how many" question, never an interrogative sentence nor a guiding
   question (:func:`_is_question`): a question states no fact. A list request ("Which
   guiding questions were posed at Batumi?") asks for ``other`` and is not affected.
@@ -71,6 +75,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -276,6 +281,7 @@ def best_sentence(
         if is_instruction(text):
             return None
         cands = [(text.strip(), _element_cosine(question, hit, stored))]
+        antecedent: dict[str, str] = {}
     else:
         base = hit.passage.start
         vec_of: dict[tuple[int, int], np.ndarray] = {}
@@ -300,6 +306,7 @@ def best_sentence(
             )
             cands.append((text[s:e], cos))
         cands = _with_continuations(question, text, spans, cands)
+        antecedent = _antecedents(text, spans)
     if question.asked_for != "other":  # a question states no fact (module docstring)
         cands = [(quote, cos) for quote, cos in cands if not _is_question(quote)]
         if not cands:
@@ -313,7 +320,23 @@ def best_sentence(
         )
         for quote, cos in cands
     ]
-    return max(scored, key=lambda t: t[1])
+    quote, score = max(scored, key=lambda t: t[1])
+    if question.asked_for in ("number", "date") and not holds_asked_for(quote, question):
+        return quote, score  # the antecedent's number must not make it an answer
+    return antecedent.get(quote, quote), score
+
+
+def _antecedents(text: str, spans: Sequence[tuple[int, int]]) -> dict[str, str]:
+    """Sentence -> the sentence before it and itself, for each sentence that opens with a
+    pronoun (:data:`_ANAPHORA`) right after another: "Il était organisé avec le soutien de
+    la Présidence suisse …" is quoted as "Cet atelier était accueilli par le Gouvernement
+    du Maroc … Il était organisé …", so the quote says what "Il" is. Verbatim: the two
+    sentences are one stretch of ``text``. Scoring is the pronoun sentence's alone."""
+    out: dict[str, str] = {}
+    for (ps, pe), (cs, ce) in pairwise(spans):
+        if text[pe:cs].strip() == "" and _ANAPHORA.match(text, cs):
+            out[text[cs:ce]] = text[ps:ce]
+    return out
 
 
 def _is_question(sentence: str) -> bool:

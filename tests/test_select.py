@@ -159,6 +159,30 @@ def test_a_definite_noun_phrase_naming_the_previous_subject_continues_it() -> No
     assert _quote(count, other, stored2) == first
 
 
+def test_a_quote_opening_with_a_pronoun_carries_the_sentence_it_continues() -> None:
+    """ "Il était organisé …" alone does not say what "Il" is: it is quoted with the
+    sentence before it, verbatim, at its own score. For a how-many question whose
+    pronoun sentence holds no number, the antecedent's number must not make it an
+    answer: the sentence is returned alone."""
+    first = "Cet atelier de 40 participants était accueilli par le Gouvernement du Maroc."
+    second = "Il était organisé avec le soutien de la Présidence suisse du Forum."
+    text = f"{first} {second}"
+    hit = _hit(text)
+    qvec = np.array([0.0, 1.0], dtype=np.float32)
+    stored = SentenceVectors(
+        passage_sentences(text, 0), np.array([[0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    )
+    who = analyse_question(
+        "Who supported the workshop?", language="en", vector=qvec, terminology=EMPTY
+    )
+    assert _quote(who, hit, stored) == text
+    many = analyse_question(
+        "How many supporters did the workshop have?", language="en", vector=qvec,
+        terminology=EMPTY,
+    )  # fmt: skip
+    assert _quote(many, hit, stored) == second
+
+
 def test_a_question_never_answers_who_when_or_how_many() -> None:
     """An interrogative sentence states no fact: a "who" question quotes the statement even
     when the question in the same passage scores higher; an open question may quote it,
