@@ -547,6 +547,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     from evals.run import SPLIT_FILES, evaluate, evaluate_splits, format_report
 
+    before = None
+    if args.compare:  # read first: a bad file fails before minutes of evaluation
+        from evals.compare import load_report
+
+        before = load_report(Path(args.compare))
     if args.questions:
         paths = [Path(q) for q in args.questions]
         report = evaluate(paths, settings=settings, k_values=(1, 5, 10), baseline=args.baseline)
@@ -558,7 +563,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             k_values=(1, 5, 10),
             baseline=args.baseline,
         )
-    _emit(report, args.json, format_report(report))
+    human = format_report(report)
+    if before is not None:
+        from evals.compare import compare_reports, format_comparison
+
+        comparison = compare_reports(before, report)
+        report["compare"] = {"against": args.compare, **comparison}
+        human += "\n\n" + format_comparison(comparison, args.compare)
+    _emit(report, args.json, human)
     return 0
 
 
@@ -697,6 +709,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the stock LangChain recipe (splitter 1000/200 + FAISS, same"
         " embedder; built in-process, ~1 min of CPU)",
+    )
+    p.add_argument(
+        "--compare",
+        metavar="REPORT",
+        help="a saved `gfmd eval --json` report: also print the questions that moved and"
+        " the gains / losses per measure with the exact McNemar test (evals/compare.py)",
     )
     p.add_argument("--elements", help="gold elements JSON (evals/dev_elements.json shape)")
     p.set_defaults(func=cmd_eval)

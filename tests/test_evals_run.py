@@ -166,3 +166,28 @@ def test_eval_reports_intervals_per_group(split_files, capsys) -> None:
             }  # fmt: skip
     assert main(["eval"]) == 0
     assert "95% bootstrap intervals over questions (cells: tune / test)" in capsys.readouterr().out
+
+
+def test_eval_compare_pairs_this_run_with_a_saved_report(split_files, tmp_path, capsys) -> None:
+    assert main(["eval", "--json"]) == 0
+    saved = tmp_path / "before.json"
+    report = json.loads(capsys.readouterr().out)
+    for row in report["per_question"]:  # pretend the saved run missed every question
+        row.update(rank=None, cited_gold=False if row["cited_gold"] is not None else None)
+    saved.write_text(json.dumps(report), "utf-8")
+    assert main(["eval", "--json", "--compare", str(saved)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["compare"]["against"] == str(saved)
+    answerable = [r for r in out["per_question"] if r["kind"] != "out_of_corpus"]
+    gained = sum(b["recall@5"]["gained"] for b in out["compare"]["splits"].values())
+    assert gained == sum(1 for r in answerable if r["rank"] and r["rank"] <= 5) > 0
+    assert main(["eval", "--compare", str(saved)]) == 0
+    assert "exact McNemar" in capsys.readouterr().out
+
+
+def test_eval_compare_with_a_bad_file_fails_before_evaluating(split_files, tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not json", "utf-8")
+    assert main(["eval", "--compare", str(bad)]) != 0
+    err = capsys.readouterr().err
+    assert str(bad) in err and "cannot read an eval report" in err
