@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.answer import ask
 from assistant.models import Hit
@@ -573,3 +575,54 @@ def test_a_number_the_document_never_writes_is_not_grounded() -> None:
     q = _question("Which countries had ratified the Convention 189?")
     assert not holds_anchors(q, fold("la convention 18 et la convention 1890 sur les travailleurs"))
     assert holds_anchors(q, fold("la convention 189 sur les travailleuses domestiques"))
+
+
+# --- property: whatever the sentences, the quote is verbatim
+
+_PIECES = (
+    "La réunion de Batumi était organisée par le Gouvernement de la Géorgie.",
+    "Elle a rassemblé 43 participants de 17 gouvernements.",
+    "Le programme prévoit un montant de 15 millions d’euros.",
+    "En mai 2007, la Commission a lancé un programme pluriannuel.",
+    "Il était organisé avec le soutien de la Présidence suisse.",
+    "Quelles mesures les gouvernements peuvent-ils prendre ?",
+    "« Comment renforcer la cohérence des politiques ? »",
+    "Réunion thématique, Marseille, France, 14-15 juin 2011",
+    "15 Cet atelier était accueilli par le Maroc.",
+    "Ces trois ateliers ont eu lieu en 2011.",
+    "Les ministres se sont réunis les 29 et 30 octobre 2008 à Manille.",
+    "»",
+    "1.",
+)
+_QUESTIONS = (
+    "How many people attended the Batumi meeting?",
+    "When did the Marseille meeting take place?",
+    "Who organized the workshop?",
+    "What was discussed in Manila?",
+    "¿Cuántos participantes tuvo la reunión?",
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8),
+    separators=st.lists(st.sampled_from([" ", "\n", "  ", "\n\n"]), min_size=8, max_size=8),
+    question=st.sampled_from(_QUESTIONS),
+    seed=st.integers(0, 2**16),
+)
+def test_the_quote_is_always_a_verbatim_stretch_of_the_unit(pieces, separators, question, seed):
+    """Pronoun, definite-noun and question sentences, headings, footnote numbers and
+    fragments in any order: best_sentence returns None or a substring of the unit, for
+    every kind of question, with or without stored vectors."""
+    text = "".join(p + sep for p, sep in zip(pieces, separators, strict=False)).strip()
+    hit = _hit(text)
+    spans = passage_sentences(text, 0)
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(len(spans), 4)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    qvec = rng.normal(size=4).astype(np.float32)
+    qvec /= np.linalg.norm(qvec)
+    q = analyse_question(question, language=None, vector=qvec, terminology=EMPTY)
+    for stored in (SentenceVectors(spans, vectors) if spans else None, None):
+        best = best_sentence(q, hit, stored)
+        assert best is None or (best[0] and best[0] in text)
