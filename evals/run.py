@@ -185,6 +185,7 @@ def evaluate_splits(
         "questions": ", ".join(str(p) for paths in splits.values() for p in paths),
         "embedding_model": res.embedder.name,
         "groups": _grouped(rows, k_values),
+        "documents": _by_document(rows, k_values),
         "per_question": rows,
         "seconds": 0.0,
     }
@@ -197,6 +198,7 @@ def evaluate_splits(
             block: dict[str, Any] = {
                 "questions": ", ".join(str(p) for p in paths),
                 "groups": _grouped(mine, k_values),
+                "documents": _by_document(mine, k_values),
             }
             if recipe is not None:
                 block["baseline"] = _baseline_groups(mine, depth)
@@ -232,6 +234,7 @@ def _run_question(
         else None,
         "split": split,
         "fact": q.get("fact"),
+        "doc_id": q.get("doc_id"),
         "n_citations": len(answer.citations),
         "n_cited_gold": sum(1 for c in answer.citations if contains_gold(c.hit.text, gold))
         if gold
@@ -254,6 +257,16 @@ def _grouped(rows: Sequence[dict], k_values: Sequence[int]) -> dict[str, dict[st
         g: _metrics(rs, k_values)
         for g, rs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", kv[0]))
     }
+
+
+def _by_document(rows: Sequence[dict], k_values: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """The metrics of the answerable questions per report their gold quotes are in (the
+    question set's ``doc_id``; questions without one are left out)."""
+    docs: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["kind"] != "out_of_corpus" and r.get("doc_id"):
+            docs[r["doc_id"]].append(r)
+    return {d: _metrics(rs, k_values) for d, rs in sorted(docs.items())}
 
 
 def _metrics(rows: Sequence[dict], k_values: Sequence[int]) -> dict[str, Any]:
@@ -376,6 +389,7 @@ def format_report(report: dict[str, Any]) -> str:
         "all": {
             "groups": report["groups"],
             **({"baseline": report["baseline"]} if "baseline" in report else {}),
+            **({"documents": report["documents"]} if "documents" in report else {}),
         }
     }
     names = list(blocks)
@@ -422,6 +436,20 @@ def format_report(report: dict[str, Any]) -> str:
                 _cell([blocks[n]["baseline"].get(group, {}).get(c) for n in names]) for c in keys
             ]
             lines.append("| " + " | ".join([group, *cells]) + " |")
+    documents = [n for n in names if blocks[n].get("documents")]
+    if documents:
+        lines.append("")
+        lines.append(
+            "by report holding the gold (answerable questions; cells: " + " / ".join(names) + ")"
+        )
+        dhead = ["report", "n", "r@5", "MRR", "gold cited", "answered"]
+        lines += ["| " + " | ".join(dhead) + " |", "|" + "---|" * len(dhead)]
+        for doc in sorted({d for n in names for d in blocks[n].get("documents", {})}):
+            cells = [
+                _cell([blocks[n].get("documents", {}).get(doc, {}).get(c) for n in names])
+                for c in ("n", "recall@5", "mrr", "citation_hit_rate", "answered")
+            ]
+            lines.append("| " + " | ".join([doc, *cells]) + " |")
     for name in names:
         rows = [
             r for r in report["per_question"] if r.get("split", "all") == name or len(names) == 1

@@ -191,3 +191,28 @@ def test_eval_compare_with_a_bad_file_fails_before_evaluating(split_files, tmp_p
     assert main(["eval", "--compare", str(bad)]) != 0
     err = capsys.readouterr().err
     assert str(bad) in err and "cannot read an eval report" in err
+
+
+def test_eval_groups_answerable_questions_by_the_report_holding_their_gold(
+    indexed: Path, capsys
+) -> None:
+    gold = ["Une structure institutionnelle est nécessaire pour surveiller le processus"]
+    path = _write(
+        indexed / "docs.jsonl",
+        [
+            {"id": "a", "lang": "fr", "kind": "fact", "gold": gold, "doc_id": "report_short",
+             "q": "Quelle structure institutionnelle est nécessaire pour surveiller le processus ?"},
+            {"id": "b", "lang": "en", "kind": "fact", "gold": gold,
+             "q": "Which institutional structure is needed to monitor the process?"},
+            {"id": "o", "lang": "fr", "kind": "out_of_corpus", "gold": [], "doc_id": "x",
+             "q": "Quel était le budget du sommet de Stockholm ?"},
+        ],
+    )  # fmt: skip
+    assert main(["eval", "--json", "--questions", str(path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["documents"]) == {"report_short"}  # no doc_id, or out of corpus: left out
+    doc = report["documents"]["report_short"]
+    assert doc["n"] == 1 and doc["recall@5"] == 1.0
+    assert [r["doc_id"] for r in report["per_question"]] == ["report_short", None, "x"]
+    assert main(["eval", "--questions", str(path)]) == 0
+    assert "| report_short | 1 | 1.0 |" in capsys.readouterr().out
