@@ -572,8 +572,10 @@ class EmbeddedStore:
         approximate = isinstance(inner, faiss.IndexHNSWFlat)
         live = np.array([r[0] for r in conn.execute("SELECT unit_id FROM units")], np.int64)
         max_id = int(live.max()) if len(live) else 0
-        in_range = file_ids[file_ids <= max_id]
-        dead = frozenset(np.setdiff1d(in_range, live, assume_unique=True).tolist())
+        # Every id of the file that is not live was removed (ids are never reused and the
+        # file is of this generation or an older one), also ids above ``max_id``: a later
+        # write raises ``max_id`` past them, and only ``dead`` keeps them out then.
+        dead = frozenset(np.setdiff1d(file_ids, live, assume_unique=True).tolist())
         missing = np.setdiff1d(live, file_ids, assume_unique=True)
         if approximate != (meta.units >= self.settings.store.ann_min_units) or len(dead) > max(
             1000, meta.units // 4

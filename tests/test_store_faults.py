@@ -254,3 +254,34 @@ def test_resources_keep_one_store_object_that_sees_new_writes(tmp_path: Path) ->
     assert resources(settings, reload=True).store is store  # never swapped under readers
     assert search("diaspora villages", res=res)[0].passage.doc_id == "b"
     writer.close()
+
+
+def test_a_cached_dense_index_holding_removed_units_never_returns_them(tmp_path: Path) -> None:
+    """The FAISS cache file holds every unit its shared index ever got, removed ones
+    included. A process that loads it must count every id the file has and the store no
+    longer holds as removed — also ids above the highest live one, which a later write
+    brings back into the searched id range (found as a flaky "unknown unit 10" in
+    the reader race above)."""
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    a = make_doc("a", [report_text(0).split("\n\n")[1]])
+    b = make_doc("b", [report_text(1).split("\n\n")[1], report_text(1).split("\n\n")[2]])
+    c = make_doc("c", [report_text(2).split("\n\n")[1]])
+    writer.write([a], vectors=EMB.embed)
+    writer.write([b], vectors=EMB.embed)  # b's units have the highest ids
+    writer.write([], remove=["b"], vectors=EMB.embed)  # cached index still holds them
+    reader = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+    with reader.reader() as r:  # loads the cache file of this generation
+        assert r.doc_ids() == {"a"}
+    writer.write([c], vectors=EMB.embed)  # ids above b's: the live range now covers b's
+    query = EMB.embed([b.passages[0].text])[0]
+    with reader.reader() as r:
+        hits = r.dense_search(query, 10)
+        assert {r.unit(uid)[0].doc_id for uid, _ in hits} == {"a", "c"}
+    fresh = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+    with fresh.reader() as r:
+        assert {r.unit(uid)[0].doc_id for uid, _ in r.dense_search(query, 10)} == {"a", "c"}
+    for store in (writer, reader, fresh):
+        store.close()
