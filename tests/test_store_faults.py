@@ -285,3 +285,69 @@ def test_a_cached_dense_index_holding_removed_units_never_returns_them(tmp_path:
         assert {r.unit(uid)[0].doc_id for uid, _ in r.dense_search(query, 10)} == {"a", "c"}
     for store in (writer, reader, fresh):
         store.close()
+
+
+@pytest.mark.parametrize("ann_min_units", [50_000, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
+    tmp_path: Path, seed: int, ann_min_units: int
+) -> None:
+    """A bounded, seeded sequence of the store's life: documents written (new content
+    replacing old), removed, and reader processes (new store objects loading the FAISS
+    cache) opened between writes. After every step, every dense and lexical hit of every
+    open reader names a live unit whose text is the document's current text. With
+    ``ann_min_units=4`` the approximate (HNSW) index, its compaction and the switch from
+    exact search are exercised too."""
+    import random
+
+    rng = random.Random(seed)
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        embedding=EmbeddingSettings(backend="hashing"),
+        store={"ann_min_units": ann_min_units},
+    )
+    pool = {
+        f"d{i}": [
+            make_doc(f"d{i}", [report_text(i).split("\n\n")[1], f"Variante {v} du rapport {i}."],
+                     content_hash=f"d{i}v{v}")
+            for v in range(2)
+        ]
+        for i in range(len(TOPICS))
+    }  # fmt: skip
+    queries = [EMB.embed([report_text(i)])[0] for i in range(len(TOPICS))]
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    live: dict[str, int] = {}
+    readers: list[EmbeddedStore] = []
+
+    def check() -> None:
+        for store in [writer, *readers]:
+            with store.reader() as r:
+                assert r.doc_ids() == set(live)
+                for q in queries:
+                    ids = [u for u, _ in r.dense_search(q, 20)]
+                    ids += [u for u, _ in r.lexical_search(["rapport"], "fr", 20)]
+                    for uid in ids:
+                        passage, _ = r.unit(uid)
+                        current = pool[passage.doc_id][live[passage.doc_id]]
+                        assert passage.text in {p.text for p in current.passages}
+
+    for _ in range(60):
+        op = rng.random()
+        if op < 0.5 or not live:
+            doc_id = rng.choice(list(pool))
+            variant = rng.randrange(2)
+            writer.write([pool[doc_id][variant]], vectors=EMB.embed)
+            live[doc_id] = variant
+        elif op < 0.75:
+            doc_id = rng.choice(sorted(live))
+            writer.write([], remove=[doc_id], vectors=EMB.embed)
+            del live[doc_id]
+        else:
+            readers.append(
+                EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+            )
+            if len(readers) > 2:
+                readers.pop(0).close()
+        check()
+    for store in [writer, *readers]:
+        store.close()
