@@ -255,3 +255,59 @@ def test_languages_most_frequent_first(store: CorpusStore) -> None:
     assert store.languages() == ["fr", "en", "es"]
     store.write([], remove=["a"], vectors=EMB.embed)
     assert store.languages() == ["en", "es"]
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_random_writes_and_removes_leave_only_current_units_searchable(
+    settings: Settings, seed: int
+) -> None:
+    """Both backends, a seeded sequence of 30 writes (new or replacing content, with
+    elements), removals and store objects opened anew between them: after every step,
+    each open store's dense and lexical hits are live units holding the current text of
+    their document, and its documents are exactly those written and not removed."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["migration", "remittances", "diaspora", "profils", "remesas", "développement"]
+    pool = {
+        d: [
+            make_doc(d, [f"{d} {words[i % 6]} variante {v}.", f"{words[(i + v) % 6]} {d} {v}."],
+                     elements=[("key_message", v)], content_hash=f"{d}-{v}")
+            for v in range(2)
+        ]
+        for i, d in enumerate(["p", "q", "r", "s"])
+    }  # fmt: skip
+    queries = [EMB.embed([w], query=True)[0] for w in words]
+    writer = open_store(settings, embedding_model=EMB.name, create=True)
+    live: dict[str, int] = {}
+    stores = [writer]
+    try:
+        for _ in range(30):
+            op = rng.random()
+            if op < 0.5 or not live:
+                d, v = rng.choice(list(pool)), rng.randrange(2)
+                writer.write([pool[d][v]], vectors=EMB.embed)
+                live[d] = v
+            elif op < 0.75:
+                d = rng.choice(sorted(live))
+                writer.write([], remove=[d], vectors=EMB.embed)
+                del live[d]
+            else:
+                stores.append(open_store(settings, embedding_model=EMB.name))
+                if len(stores) > 3:
+                    stores.pop(1).close()
+            for store in stores:
+                with store.reader() as r:
+                    assert r.doc_ids() == set(live)
+                    for q, w in zip(queries, words, strict=True):
+                        ids = [u for u, _ in r.dense_search(q, 10)]
+                        ids += [u for u, _ in r.lexical_search(analyze(w, "fr"), "fr", 10)]
+                        for uid in ids:
+                            passage, element = r.unit(uid)
+                            current = pool[passage.doc_id][live[passage.doc_id]]
+                            assert passage.text in {p.text for p in current.passages}
+                            if element is not None:
+                                assert element.text in {e.text for e in current.elements}
+    finally:
+        for store in stores:
+            store.close()
