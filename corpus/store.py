@@ -572,10 +572,14 @@ class EmbeddedStore:
         approximate = isinstance(inner, faiss.IndexHNSWFlat)
         live = np.array([r[0] for r in conn.execute("SELECT unit_id FROM units")], np.int64)
         max_id = int(live.max()) if len(live) else 0
-        # Every id of the file that is not live was removed (ids are never reused and the
-        # file is of this generation or an older one), also ids above ``max_id``: a later
-        # write raises ``max_id`` past them, and only ``dead`` keeps them out then.
-        dead = frozenset(np.setdiff1d(file_ids, live, assume_unique=True).tolist())
+        # The file's ids that are issued by this generation and not live were removed (ids
+        # are never reused), also those above ``max_id``: a later write raises ``max_id``
+        # past them, and only ``dead`` keeps them out then. Ids issued after this
+        # generation (the file is written from an index shared with newer snapshots) are
+        # not dead: the range keeps them out until they are live.
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'units'").fetchone()
+        issued = file_ids[file_ids <= (int(seq[0]) if seq else 0)]
+        dead = frozenset(np.setdiff1d(issued, live, assume_unique=True).tolist())
         missing = np.setdiff1d(live, file_ids, assume_unique=True)
         if approximate != (meta.units >= self.settings.store.ann_min_units) or len(dead) > max(
             1000, meta.units // 4

@@ -351,3 +351,36 @@ def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
         check()
     for store in [writer, *readers]:
         store.close()
+
+
+def test_a_cache_file_holding_newer_units_than_its_generation_keeps_them_searchable(
+    tmp_path: Path,
+) -> None:
+    """The cache file of a snapshot is its shared FAISS index, which newer snapshots of
+    the same process may already have grown: the file named for generation 1 can hold
+    units issued at generation 2. A process reading at generation 1 must not count those
+    as removed, or they stay hidden once they are live (white-box: the older snapshot's
+    cache is written after the newer write, as a concurrent writer thread can)."""
+    settings = Settings(
+        index_dir=tmp_path / "index", embedding=EmbeddingSettings(backend="hashing")
+    )
+    writer = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name, create=True)
+    a = make_doc("a", [report_text(0).split("\n\n")[1]])
+    b = make_doc("b", [report_text(1).split("\n\n")[1]])
+    writer.write([a], vectors=EMB.embed)
+    reader = EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
+    conn = reader._conn()
+    conn.execute("BEGIN")  # a read transaction pinned at generation 1
+    sid, gen = conn.execute("SELECT store_id, generation FROM state").fetchone()
+    writer.write([b], vectors=EMB.embed)  # generation 2; the writer's shared index grows
+    writer._write_cache(writer._snaps[(sid, gen)])  # generation 1's file, b's units inside
+    snap = reader._load_dense(conn, sid, gen, reader._read_meta(conn))
+    conn.execute("ROLLBACK")
+    reader._snaps[(sid, gen)] = snap
+    query = EMB.embed([b.passages[0].text])[0]
+    with reader.reader() as r:  # generation 2, brought forward from that snapshot
+        assert r.generation == (sid, gen + 1)
+        found = {r.unit(uid)[0].doc_id for uid, _ in r.dense_search(query, 10)}
+    assert found == {"a", "b"}
+    writer.close()
+    reader.close()
