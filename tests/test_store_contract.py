@@ -262,7 +262,7 @@ def test_random_writes_and_removes_leave_only_current_units_searchable(
     settings: Settings, seed: int
 ) -> None:
     """Both backends, a seeded sequence of 30 writes (new or replacing content, with
-    elements), removals and store objects opened anew between them: after every step,
+    elements), removals, rebuilds and store objects opened anew between them: after every step,
     each open store's dense and lexical hits are live units holding the current text of
     their document, and its documents are exactly those written and not removed."""
     import random
@@ -288,10 +288,16 @@ def test_random_writes_and_removes_leave_only_current_units_searchable(
                 d, v = rng.choice(list(pool)), rng.randrange(2)
                 writer.write([pool[d][v]], vectors=EMB.embed)
                 live[d] = v
-            elif op < 0.75:
+            elif op < 0.7:
                 d = rng.choice(sorted(live))
                 writer.write([], remove=[d], vectors=EMB.embed)
                 del live[d]
+            elif op < 0.8:  # a rebuild keeping a random subset
+                keep = {d: rng.randrange(2) for d in pool if rng.random() < 0.6}
+                writer.write(
+                    [pool[d][v] for d, v in keep.items()], vectors=EMB.embed, replace_all=True
+                )
+                live = keep
             else:
                 stores.append(open_store(settings, embedding_model=EMB.name))
                 if len(stores) > 3:

@@ -293,7 +293,7 @@ def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
     tmp_path: Path, seed: int, ann_min_units: int
 ) -> None:
     """A bounded, seeded sequence of the store's life: documents written (new content
-    replacing old), removed, and reader processes (new store objects loading the FAISS
+    replacing old), removed, the whole store rebuilt, and reader processes (new store objects loading the FAISS
     cache) opened between writes. After every step, every dense and lexical hit of every
     open reader names a live unit whose text is the document's current text. With
     ``ann_min_units=4`` the approximate (HNSW) index, its compaction and the switch from
@@ -338,10 +338,14 @@ def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
             variant = rng.randrange(2)
             writer.write([pool[doc_id][variant]], vectors=EMB.embed)
             live[doc_id] = variant
-        elif op < 0.75:
+        elif op < 0.7:
             doc_id = rng.choice(sorted(live))
             writer.write([], remove=[doc_id], vectors=EMB.embed)
             del live[doc_id]
+        elif op < 0.8:  # a rebuild (`gfmd ingest --rebuild`) keeping a random subset
+            keep = {d: rng.randrange(2) for d in pool if rng.random() < 0.6}
+            writer.write([pool[d][v] for d, v in keep.items()], vectors=EMB.embed, replace_all=True)
+            live = keep
         else:
             readers.append(
                 EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
