@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from corpus.protocol import CorpusStore, UnitFilter
 from gfmd.errors import StoreError
 from gfmd.settings import ChunkingSettings, EmbeddingSettings, Settings, StoreSettings
 from ingest.models import IngestedDocument
-from tests.factories import make_doc
+from tests.factories import make_doc, random_store_step
 
 EMB = HashingEmbedder()
 
@@ -265,8 +266,6 @@ def test_random_writes_and_removes_leave_only_current_units_searchable(
     elements), removals, rebuilds and store objects opened anew between them: after every step,
     each open store's dense and lexical hits are live units holding the current text of
     their document, and its documents are exactly those written and not removed."""
-    import random
-
     rng = random.Random(seed)
     words = ["migration", "remittances", "diaspora", "profils", "remesas", "développement"]
     pool = {
@@ -283,21 +282,9 @@ def test_random_writes_and_removes_leave_only_current_units_searchable(
     stores = [writer]
     try:
         for _ in range(30):
-            op = rng.random()
-            if op < 0.5 or not live:
-                d, v = rng.choice(list(pool)), rng.randrange(2)
-                writer.write([pool[d][v]], vectors=EMB.embed)
-                live[d] = v
-            elif op < 0.7:
-                d = rng.choice(sorted(live))
-                writer.write([], remove=[d], vectors=EMB.embed)
-                del live[d]
-            elif op < 0.8:  # a rebuild keeping a random subset
-                keep = {d: rng.randrange(2) for d in pool if rng.random() < 0.6}
-                writer.write(
-                    [pool[d][v] for d, v in keep.items()], vectors=EMB.embed, replace_all=True
-                )
-                live = keep
+            step = random_store_step(rng, writer, pool, live, EMB.embed)
+            if step is not None:
+                live = step
             else:
                 stores.append(open_store(settings, embedding_model=EMB.name))
                 if len(stores) > 3:

@@ -5,6 +5,7 @@ starts a process or a thread bounds it with a timeout (``communicate``/``join``)
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from corpus.embeddings import HashingEmbedder
 from corpus.store import EmbeddedStore
 from gfmd.cli import main
 from gfmd.settings import EmbeddingSettings, Settings, get_settings
-from tests.factories import make_doc
+from tests.factories import make_doc, random_store_step
 
 ROOT = Path(__file__).resolve().parent.parent
 EMB = HashingEmbedder()
@@ -298,8 +299,6 @@ def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
     open reader names a live unit whose text is the document's current text. With
     ``ann_min_units=4`` the approximate (HNSW) index, its compaction and the switch from
     exact search are exercised too."""
-    import random
-
     rng = random.Random(seed)
     settings = Settings(
         index_dir=tmp_path / "index",
@@ -332,20 +331,9 @@ def test_random_writes_removes_and_reopens_never_return_a_dead_or_stale_unit(
                         assert passage.text in {p.text for p in current.passages}
 
     for _ in range(60):
-        op = rng.random()
-        if op < 0.5 or not live:
-            doc_id = rng.choice(list(pool))
-            variant = rng.randrange(2)
-            writer.write([pool[doc_id][variant]], vectors=EMB.embed)
-            live[doc_id] = variant
-        elif op < 0.7:
-            doc_id = rng.choice(sorted(live))
-            writer.write([], remove=[doc_id], vectors=EMB.embed)
-            del live[doc_id]
-        elif op < 0.8:  # a rebuild (`gfmd ingest --rebuild`) keeping a random subset
-            keep = {d: rng.randrange(2) for d in pool if rng.random() < 0.6}
-            writer.write([pool[d][v] for d, v in keep.items()], vectors=EMB.embed, replace_all=True)
-            live = keep
+        step = random_store_step(rng, writer, pool, live, EMB.embed)
+        if step is not None:
+            live = step
         else:
             readers.append(
                 EmbeddedStore.open(settings.index_dir, settings, embedding_model=EMB.name)
